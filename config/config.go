@@ -1,0 +1,271 @@
+// Package config reads Herald's configuration from the environment once, at
+// start-up, into a typed value. Every variable is documented in .env.example.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/joho/godotenv"
+)
+
+// Config is Herald's whole configuration. It is built by Load and never
+// mutated afterwards.
+type Config struct {
+	Addr    string // HERALD_ADDR
+	BaseURL string // HERALD_BASE_URL
+	DataDir string // HERALD_DATA_DIR
+
+	DatabaseURL string // DATABASE_URL; empty means embedded SQLite in DataDir
+
+	SlackBotToken      string // SLACK_BOT_TOKEN; empty means dry-run transport
+	SlackSigningSecret string // SLACK_SIGNING_SECRET
+	SlackAppToken      string // SLACK_APP_TOKEN; set means Socket Mode
+	SlackAPIURL        string // SLACK_API_URL
+
+	IncidentChannelName string // INCIDENT_CHANNEL_NAME
+	IncidentChannelID   string // INCIDENT_CHANNEL_ID (optional, skips name lookup)
+	IncidentBotName     string // INCIDENT_BOT_NAME
+
+	EncryptedFieldKey string // ENCRYPTED_FIELD_KEY
+
+	LogLevel  slog.Level // HERALD_LOG_LEVEL
+	LogFormat string     // HERALD_LOG_FORMAT: text or json
+
+	Workers         int           // HERALD_WORKERS: concurrent background job runners
+	JobLease        time.Duration // HERALD_JOB_LEASE: how long a replica owns a job before others may take it
+	ShutdownTimeout time.Duration // HERALD_SHUTDOWN_TIMEOUT
+	Demo            bool          // HERALD_DEMO: log a ready-made signing secret and example request at start-up
+}
+
+// Defaults documented in .env.example; keep the two in step.
+const (
+	DefaultAddr          = ":8080"
+	DefaultDataDir       = "./data"
+	DefaultSlackAPIURL   = "https://slack.com/api/"
+	DefaultChannelName   = "incidents"
+	DefaultBotName       = "incident"
+	DefaultWorkers       = 4
+	DefaultJobLease      = 30 * time.Second
+	DefaultShutdown      = 15 * time.Second
+	DefaultLogFormat     = "text"
+	DemoSigningSecret    = "herald-demo-signing-secret"
+	envFileName          = ".env"
+	maxChannelNameLength = 80
+)
+
+// Lookup reads one variable; os.LookupEnv in production, a map in tests.
+type Lookup func(key string) (string, bool)
+
+// LoadDotEnv loads ./.env into the process environment if the file exists.
+// Variables already set in the environment win, as with docker and systemd.
+func LoadDotEnv() error {
+	if _, err := os.Stat(envFileName); errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err := godotenv.Load(envFileName); err != nil {
+		return fmt.Errorf("reading %s: %w", envFileName, err)
+	}
+	return nil
+}
+
+// Load builds a Config from lookup. All problems are reported together, each
+// naming the variable and what it expects.
+func Load(lookup Lookup) (Config, error) {
+	p := parser{lookup: lookup}
+	c := Config{
+		Addr:                p.str("HERALD_ADDR", DefaultAddr),
+		BaseURL:             p.url("HERALD_BASE_URL", ""),
+		DataDir:             p.str("HERALD_DATA_DIR", DefaultDataDir),
+		DatabaseURL:         p.str("DATABASE_URL", ""),
+		SlackBotToken:       p.str("SLACK_BOT_TOKEN", ""),
+		SlackSigningSecret:  p.str("SLACK_SIGNING_SECRET", ""),
+		SlackAppToken:       p.str("SLACK_APP_TOKEN", ""),
+		SlackAPIURL:         p.url("SLACK_API_URL", DefaultSlackAPIURL),
+		IncidentChannelName: strings.TrimPrefix(p.str("INCIDENT_CHANNEL_NAME", DefaultChannelName), "#"),
+		IncidentChannelID:   p.str("INCIDENT_CHANNEL_ID", ""),
+		IncidentBotName:     p.str("INCIDENT_BOT_NAME", DefaultBotName),
+		EncryptedFieldKey:   p.str("ENCRYPTED_FIELD_KEY", ""),
+		LogLevel:            p.level("HERALD_LOG_LEVEL", slog.LevelInfo),
+		LogFormat:           p.oneOf("HERALD_LOG_FORMAT", DefaultLogFormat, "text", "json"),
+		Workers:             p.positiveInt("HERALD_WORKERS", DefaultWorkers),
+		JobLease:            p.duration("HERALD_JOB_LEASE", DefaultJobLease),
+		ShutdownTimeout:     p.duration("HERALD_SHUTDOWN_TIMEOUT", DefaultShutdown),
+		Demo:                p.boolean("HERALD_DEMO", false),
+	}
+	if !strings.HasSuffix(c.SlackAPIURL, "/") {
+		c.SlackAPIURL += "/"
+	}
+	if c.BaseURL == "" {
+		c.BaseURL = "http://localhost" + portOf(c.Addr)
+	}
+	c.BaseURL = strings.TrimSuffix(c.BaseURL, "/")
+	if c.SlackAppToken != "" && !strings.HasPrefix(c.SlackAppToken, "xapp-") {
+		p.fail("SLACK_APP_TOKEN", "an app-level token starting with xapp-")
+	}
+	if c.SlackBotToken != "" && !strings.HasPrefix(c.SlackBotToken, "xoxb-") {
+		p.fail("SLACK_BOT_TOKEN", "a bot token starting with xoxb-")
+	}
+	if c.DatabaseURL != "" && !strings.HasPrefix(c.DatabaseURL, "postgres://") && !strings.HasPrefix(c.DatabaseURL, "postgresql://") {
+		p.fail("DATABASE_URL", "a postgres:// URL (leave it empty for the embedded SQLite store)")
+	}
+	if n := c.IncidentChannelName; n == "" || len(n) > maxChannelNameLength || strings.ContainsAny(n, " ,.") {
+		p.fail("INCIDENT_CHANNEL_NAME", "a Slack channel name: 1-80 characters, no spaces, commas or periods")
+	}
+	if c.SlackSigningSecret == "" {
+		if !c.Demo {
+			p.fail("SLACK_SIGNING_SECRET", "your Slack app's signing secret (Basic Information page); set HERALD_DEMO=true to try Herald without one")
+		} else {
+			c.SlackSigningSecret = DemoSigningSecret
+		}
+	}
+	if len(p.errs) > 0 {
+		return Config{}, fmt.Errorf("configuration: %w", errors.Join(p.errs...))
+	}
+	return c, nil
+}
+
+// Embedded reports whether Herald stores its data in the SQLite file.
+func (c Config) Embedded() bool { return c.DatabaseURL == "" }
+
+// DryRunSlack reports whether Slack calls are logged instead of sent.
+func (c Config) DryRunSlack() bool { return c.SlackBotToken == "" }
+
+func portOf(addr string) string {
+	if i := strings.LastIndex(addr, ":"); i >= 0 {
+		return addr[i:]
+	}
+	return ""
+}
+
+// InvalidError names a variable and what it expects.
+type InvalidError struct {
+	Variable string
+	Value    string
+	Expected string
+}
+
+func (e *InvalidError) Error() string {
+	if e.Value == "" {
+		return fmt.Sprintf("%s: expected %s", e.Variable, e.Expected)
+	}
+	return fmt.Sprintf("%s=%q: expected %s", e.Variable, e.Value, e.Expected)
+}
+
+type parser struct {
+	lookup Lookup
+	errs   []error
+}
+
+func (p *parser) fail(key, expected string) {
+	p.errs = append(p.errs, &InvalidError{Variable: key, Expected: expected})
+}
+
+func (p *parser) failValue(key, value, expected string) {
+	if isSecret(key) {
+		value = ""
+	}
+	p.errs = append(p.errs, &InvalidError{Variable: key, Value: value, Expected: expected})
+}
+
+func isSecret(key string) bool {
+	return strings.Contains(key, "TOKEN") || strings.Contains(key, "SECRET") || strings.Contains(key, "KEY") || key == "DATABASE_URL"
+}
+
+func (p *parser) raw(key string) (string, bool) {
+	v, ok := p.lookup(key)
+	v = strings.TrimSpace(v)
+	return v, ok && v != ""
+}
+
+func (p *parser) str(key, def string) string {
+	if v, ok := p.raw(key); ok {
+		return v
+	}
+	return def
+}
+
+func (p *parser) url(key, def string) string {
+	v, ok := p.raw(key)
+	if !ok {
+		return def
+	}
+	u, err := url.Parse(v)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		p.failValue(key, v, "an absolute http(s) URL")
+		return def
+	}
+	return v
+}
+
+func (p *parser) positiveInt(key string, def int) int {
+	v, ok := p.raw(key)
+	if !ok {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n <= 0 {
+		p.failValue(key, v, "a positive whole number")
+		return def
+	}
+	return n
+}
+
+func (p *parser) duration(key string, def time.Duration) time.Duration {
+	v, ok := p.raw(key)
+	if !ok {
+		return def
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		p.failValue(key, v, "a positive Go duration such as 30s or 2m")
+		return def
+	}
+	return d
+}
+
+func (p *parser) boolean(key string, def bool) bool {
+	v, ok := p.raw(key)
+	if !ok {
+		return def
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		p.failValue(key, v, "true or false")
+		return def
+	}
+	return b
+}
+
+func (p *parser) oneOf(key, def string, allowed ...string) string {
+	v, ok := p.raw(key)
+	if !ok {
+		return def
+	}
+	for _, a := range allowed {
+		if strings.EqualFold(v, a) {
+			return a
+		}
+	}
+	p.failValue(key, v, "one of "+strings.Join(allowed, ", "))
+	return def
+}
+
+func (p *parser) level(key string, def slog.Level) slog.Level {
+	v, ok := p.raw(key)
+	if !ok {
+		return def
+	}
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(v)); err != nil {
+		p.failValue(key, v, "one of debug, info, warn, error")
+		return def
+	}
+	return l
+}
