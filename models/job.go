@@ -57,7 +57,7 @@ func (s *Store) EnqueueJobs(ctx context.Context, jobs ...NewJob) (int, error) {
 			ID:          newID(),
 			Kind:        j.Kind,
 			Payload:     Secret(string(j.Payload)),
-			RunAt:       j.RunAt,
+			RunAt:       j.RunAt.UTC(),
 			MaxAttempts: j.MaxAttempts,
 			CreatedAt:   now,
 		}
@@ -120,7 +120,8 @@ func (s *Store) RetryJob(ctx context.Context, j *Job, cause error, retryAt time.
 	updates := map[string]any{"last_error": truncate(cause.Error(), 2000), "lease_owner": nil, "lease_until": nil}
 	again := j.Attempts < j.MaxAttempts
 	if again {
-		updates["run_at"] = retryAt
+		// UTC like every stored time: SQLite compares times as text.
+		updates["run_at"] = retryAt.UTC()
 	} else {
 		updates["failed_at"] = s.clock.Now()
 	}
@@ -162,7 +163,7 @@ func (s *Store) RecordSlackEvent(ctx context.Context, eventID, kind string, jobs
 // PruneSlackEventReceipts forgets receipts older than the cut-off; Slack
 // stops retrying after minutes, so a day is ample.
 func (s *Store) PruneSlackEventReceipts(ctx context.Context, before time.Time) (int64, error) {
-	res := s.db.WithContext(ctx).Where("received_at < ?", before).Delete(&SlackEventReceipt{})
+	res := s.db.WithContext(ctx).Where("received_at < ?", before.UTC()).Delete(&SlackEventReceipt{})
 	if res.Error != nil {
 		return 0, fmt.Errorf("pruning slack event receipts: %w", res.Error)
 	}

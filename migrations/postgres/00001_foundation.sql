@@ -80,7 +80,7 @@ CREATE INDEX slack_event_receipts_received_idx ON slack_event_receipts (received
 CREATE TABLE jobs (
     id           TEXT PRIMARY KEY,
     kind         TEXT NOT NULL,
-    payload      BYTEA NOT NULL,
+    payload      BYTEA, -- NULL: empty payload (encrypted fields store "" as NULL)
     dedup_key    TEXT UNIQUE,
     run_at       TIMESTAMPTZ NOT NULL,
     attempts     INTEGER NOT NULL DEFAULT 0,

@@ -1,0 +1,51 @@
+# Herald's two everyday commands are `make run` and `make test`.
+SHELL := /bin/bash
+GO ?= go
+# Tests create and drop their own databases on this server.
+HERALD_TEST_POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable
+export HERALD_TEST_POSTGRES_URL
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -s -w -X main.version=$(VERSION)
+FUZZTIME ?= 10s
+
+.PHONY: run build test vet lint fuzz bench-ack clean
+
+## run: start Herald on the embedded SQLite store in ./data, Slack in dry-run mode
+run:
+	HERALD_DEMO=$${HERALD_DEMO:-true} $(GO) run ./cmd/herald serve
+
+## build: a static binary in ./bin/herald
+build:
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/herald ./cmd/herald
+
+## test: vet, then every test with the race detector, on Postgres when it is reachable
+test: vet
+	@if pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then \
+		echo "PostgreSQL reachable: store tests run on Postgres and SQLite"; \
+	else \
+		echo "!!! PostgreSQL NOT reachable at $(HERALD_TEST_POSTGRES_URL): Postgres tests will be SKIPPED (SQLite only). Set HERALD_REQUIRE_POSTGRES=1 to fail instead."; \
+	fi
+	$(GO) test -race -count=1 ./...
+
+vet:
+	$(GO) vet ./...
+	@test -z "$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))" || { echo "gofmt needed:"; gofmt -l .; exit 1; }
+
+## lint: staticcheck (installed on demand)
+lint: vet
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@latest ./...
+
+## fuzz: run every fuzz target for FUZZTIME each
+fuzz:
+	@for pkg in $$($(GO) list ./...); do \
+		for f in $$($(GO) test -list '^Fuzz' $$pkg 2>/dev/null | grep '^Fuzz'); do \
+			echo "fuzz $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+		done; \
+	done
+
+## bench-ack: how fast a signed slash command is acknowledged (Postgres and SQLite)
+bench-ack:
+	$(GO) test -run '^$$' -bench 'BenchmarkSlashAck' -benchtime 2000x ./cmd/herald
+
+clean:
+	rm -rf bin data

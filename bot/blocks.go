@@ -1,0 +1,121 @@
+package bot
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/slack-go/slack"
+
+	"github.com/heraldhq/herald/models"
+)
+
+// Headline is everything the headline post shows, gathered by the caller
+// so that rendering is a pure function (and golden-file tested).
+type Headline struct {
+	Incident *models.Incident
+	Now      time.Time
+}
+
+// HeadlineBlocks renders an incident's headline post.
+func HeadlineBlocks(h Headline) []slack.Block {
+	inc := h.Incident
+	header := slack.NewHeaderBlock(slack.NewTextBlockObject(slack.PlainTextType,
+		truncateRunes(fmt.Sprintf("%s Incident #%d: %s", statusEmoji(inc), inc.Number, inc.Title), 150), true, false))
+	fields := []*slack.TextBlockObject{
+		mrkdwn("*Status*\n" + statusLabel(inc.Status)),
+		mrkdwn("*Severity*\n" + inc.Severity.String()),
+		mrkdwn("*Reporter*\n" + userRef(inc.Reporter)),
+		mrkdwn("*Lead*\n" + userRef(inc.Lead)),
+		mrkdwn("*Started*\n" + SlackDate(inc.ReportedAt)),
+	}
+	if inc.ResolvedAt != nil {
+		fields = append(fields, mrkdwn("*Duration*\n"+HumanDuration(inc.Duration(h.Now))))
+	}
+	blocks := []slack.Block{header}
+	if s := strings.TrimSpace(inc.Summary); s != "" {
+		blocks = append(blocks, slack.NewSectionBlock(mrkdwn(truncateRunes(EscapeMrkdwn(s), 3000)), nil, nil))
+	}
+	blocks = append(blocks, slack.NewSectionBlock(nil, fields, nil))
+	return blocks
+}
+
+// HeadlineText is the notification fallback for the headline post.
+func HeadlineText(inc *models.Incident) string {
+	return fmt.Sprintf("Incident #%d: %s (%s, %s)", inc.Number, EscapeMrkdwn(inc.Title), inc.Severity, statusLabel(inc.Status))
+}
+
+func mrkdwn(s string) *slack.TextBlockObject {
+	return slack.NewTextBlockObject(slack.MarkdownType, s, false, false)
+}
+
+func statusEmoji(inc *models.Incident) string {
+	switch inc.Status {
+	case models.StatusResolved:
+		return "✅"
+	case models.StatusMonitoring:
+		return "👀"
+	case models.StatusIdentified:
+		return "🔎"
+	default:
+		return "🔥"
+	}
+}
+
+func statusLabel(s models.Status) string {
+	if s == "" {
+		return "unknown"
+	}
+	return strings.ToUpper(string(s[:1])) + string(s[1:])
+}
+
+func userRef(u *models.ExternalUser) string {
+	switch {
+	case u == nil:
+		return "_unassigned_"
+	case u.SlackUserID != "":
+		return "<@" + u.SlackUserID + ">"
+	default:
+		return EscapeMrkdwn(u.DisplayName)
+	}
+}
+
+// SlackDate renders t so each viewer sees it in their own time zone, with
+// the date; the fallback (for clients that cannot) is UTC with the year.
+func SlackDate(t time.Time) string {
+	return fmt.Sprintf("<!date^%d^{date_short_pretty} at {time}|%s>", t.Unix(), t.UTC().Format("2 Jan 2006 15:04 UTC"))
+}
+
+// HumanDuration renders a duration as "2h 5m", "45s".
+func HumanDuration(d time.Duration) string {
+	d = d.Round(time.Second)
+	if d < time.Minute {
+		return fmt.Sprintf("%ds", int(d.Seconds()))
+	}
+	days := int(d / (24 * time.Hour))
+	d -= time.Duration(days) * 24 * time.Hour
+	h := int(d / time.Hour)
+	m := int((d % time.Hour) / time.Minute)
+	switch {
+	case days > 0:
+		return fmt.Sprintf("%dd %dh %dm", days, h, m)
+	case h > 0:
+		return fmt.Sprintf("%dh %dm", h, m)
+	default:
+		return fmt.Sprintf("%dm", m)
+	}
+}
+
+// EscapeMrkdwn neutralises Slack's control characters in user text, so a
+// title cannot ping @channel or forge a link.
+func EscapeMrkdwn(s string) string {
+	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s)
+}
+
+func truncateRunes(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
+}

@@ -1,0 +1,31 @@
+package handlers
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/slack-go/slack"
+
+	"github.com/heraldhq/herald/bot"
+)
+
+// permanentSlackErrors are Web API errors that no retry can fix.
+var permanentSlackErrors = map[string]bool{
+	"channel_not_found": true, "not_in_channel": true, "is_archived": true, "invalid_auth": true,
+	"not_authed": true, "account_inactive": true, "token_revoked": true, "missing_scope": true,
+	"invalid_blocks": true, "msg_too_long": true, "no_text": true, "user_not_found": true,
+	"message_not_found": true, "cant_update_message": true, "restricted_action": true,
+}
+
+// slackError wraps a Web API error, marking the permanent ones so the job is
+// not retried for nothing; rate limits and transport errors stay retryable.
+func slackError(what string, err error) error {
+	var se slack.SlackErrorResponse
+	if errors.As(err, &se) && permanentSlackErrors[se.Err] {
+		return fmt.Errorf("%w: %s: %v", bot.ErrPermanent, what, err)
+	}
+	if permanentSlackErrors[err.Error()] {
+		return fmt.Errorf("%w: %s: %v", bot.ErrPermanent, what, err)
+	}
+	return fmt.Errorf("%s: %w", what, err)
+}

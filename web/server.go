@@ -1,0 +1,138 @@
+// Package web is Herald's HTTP surface: the Echo app, Slack's endpoints,
+// health, readiness and metrics.
+package web
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/slack-go/slack"
+
+	"github.com/heraldhq/herald/bot"
+	"github.com/heraldhq/herald/models"
+)
+
+// SlackDispatcher is what the Slack endpoints hand verified requests to.
+type SlackDispatcher interface {
+	Slash(ctx context.Context, cmd slack.SlashCommand) (bot.SlashResponse, error)
+	Event(ctx context.Context, body []byte) (string, error)
+	Interaction(ctx context.Context, payload []byte) (bot.InteractionResponse, error)
+}
+
+// Readiness reports whether this replica can serve: database reachable and
+// schema current.
+type Readiness interface {
+	Ready(ctx context.Context) error
+}
+
+// Options wires the server.
+type Options struct {
+	Verifier   *bot.Verifier
+	Dispatcher SlackDispatcher
+	Ready      Readiness
+	Gatherer   prometheus.Gatherer
+	Metrics    *bot.Metrics
+	Log        *slog.Logger
+	Clock      models.Clock
+	// MaxBodyBytes bounds request bodies (default 1 MiB; Slack's are far
+	// smaller).
+	MaxBodyBytes int64
+}
+
+// DefaultMaxBodyBytes bounds request bodies.
+const DefaultMaxBodyBytes = 1 << 20
+
+// New builds the Echo app.
+func New(o Options) *echo.Echo {
+	if o.MaxBodyBytes <= 0 {
+		o.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	e.HTTPErrorHandler = errorHandler(o.Log)
+	e.Use(middleware.RequestID())
+	e.Use(middleware.Recover())
+	e.Use(requestLogger(o.Log))
+	e.Use(securityHeaders)
+
+	s := &slackEndpoints{o: o}
+	e.POST("/slack/commands", s.commands)
+	e.POST("/slack/events", s.events)
+	e.POST("/slack/actions", s.actions)
+
+	e.GET("/healthz", func(c echo.Context) error { return c.String(http.StatusOK, "ok\n") })
+	e.GET("/readyz", func(c echo.Context) error {
+		ctx, cancel := context.WithTimeout(c.Request().Context(), 2*time.Second)
+		defer cancel()
+		if err := o.Ready.Ready(ctx); err != nil {
+			return c.String(http.StatusServiceUnavailable, "not ready: "+err.Error()+"\n")
+		}
+		return c.String(http.StatusOK, "ready\n")
+	})
+	if o.Gatherer != nil {
+		e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(o.Gatherer, promhttp.HandlerOpts{})))
+	}
+	return e
+}
+
+// errorResponse is the JSON shape of every error Herald's HTTP API returns.
+type errorResponse struct {
+	Error string `json:"error"`
+}
+
+func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
+	return func(err error, c echo.Context) {
+		if c.Response().Committed {
+			return
+		}
+		code, msg := http.StatusInternalServerError, "internal error; see the server log"
+		var he *echo.HTTPError
+		if errors.As(err, &he) {
+			code = he.Code
+			if m, ok := he.Message.(string); ok {
+				msg = m
+			} else {
+				msg = http.StatusText(code)
+			}
+		} else {
+			log.ErrorContext(c.Request().Context(), "request failed", "path", c.Path(), "err", err,
+				"request_id", c.Response().Header().Get(echo.HeaderXRequestID))
+		}
+		if c.Request().Method == http.MethodHead {
+			_ = c.NoContent(code)
+			return
+		}
+		_ = c.JSON(code, errorResponse{Error: msg})
+	}
+}
+
+func requestLogger(log *slog.Logger) echo.MiddlewareFunc {
+	return middleware.RequestLoggerWithConfig(middleware.RequestLoggerConfig{
+		LogStatus: true, LogURIPath: true, LogMethod: true, LogLatency: true, LogRequestID: true,
+		LogValuesFunc: func(c echo.Context, v middleware.RequestLoggerValues) error {
+			// The path only: query strings can carry tokens.
+			log.LogAttrs(c.Request().Context(), slog.LevelDebug, "http request",
+				slog.String("method", v.Method), slog.String("path", v.URIPath), slog.Int("status", v.Status),
+				slog.Duration("latency", v.Latency), slog.String("request_id", v.RequestID))
+			return nil
+		},
+	})
+}
+
+func securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		h := c.Response().Header()
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Referrer-Policy", "no-referrer")
+		h.Set("Content-Security-Policy", "default-src 'self'; frame-ancestors 'none'")
+		return next(c)
+	}
+}
