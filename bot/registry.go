@@ -95,7 +95,9 @@ type UsageError struct{ Message string }
 func (e *UsageError) Error() string { return e.Message }
 
 // Usagef builds a UsageError.
-func Usagef(format string, args ...any) error { return &UsageError{Message: fmt.Sprintf(format, args...)} }
+func Usagef(format string, args ...any) error {
+	return &UsageError{Message: fmt.Sprintf(format, args...)}
+}
 
 // CommandRegistry holds the `@incident` commands.
 type CommandRegistry struct {

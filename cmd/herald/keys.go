@@ -8,7 +8,7 @@ import (
 	"github.com/heraldhq/herald/models"
 )
 
-func generateKeyset() (string, error)            { return models.GenerateKeyset() }
+func generateKeyset() (string, error)             { return models.GenerateKeyset() }
 func rotateKeyset(current string) (string, error) { return models.RotateKeyset(current) }
 
 // rekey re-seals every encrypted field under the keyset's primary key, so
