@@ -5,6 +5,7 @@
 //	herald keygen      print a new ENCRYPTED_FIELD_KEY
 //	herald rekey       re-encrypt stored fields under the keyset's primary key
 //	herald slack-sim   send a signed Slack request to a running server
+//	herald healthcheck exit 0 when the local server is ready
 //	herald version     print the version
 package main
 
@@ -53,6 +54,7 @@ commands:
   keygen      print a new ENCRYPTED_FIELD_KEY (add --rotate to add a key to the current one)
   rekey       re-encrypt stored fields under the primary key of ENCRYPTED_FIELD_KEY
   slack-sim   send a signed Slack request to a running Herald (try: herald slack-sim -h)
+  healthcheck exit 0 when the local server answers /readyz (for container health checks)
   version     print the version
 
 Configuration comes from the environment and ./.env; see .env.example.`
@@ -73,6 +75,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return rekey(ctx, stdout)
 	case "slack-sim":
 		return slackSim(ctx, args, stdout, stderr)
+	case "healthcheck":
+		return healthcheck(ctx, args, stdout)
 	case "version", "--version", "-v":
 		fmt.Fprintln(stdout, "herald", version)
 		return nil
