@@ -85,6 +85,10 @@ type eventJob struct {
 func (d *Dispatcher) Event(ctx context.Context, body []byte) (challenge string, err error) {
 	outer, err := slackevents.ParseEvent(json.RawMessage(body), slackevents.OptionNoVerifyToken())
 	if err != nil {
+		if t, ok := d.unhandledEventType(body); ok {
+			d.log.InfoContext(ctx, "ignoring Slack event nothing handles", "type", t, "err", err)
+			return "", nil
+		}
 		return "", fmt.Errorf("%w: %v", ErrBadPayload, err)
 	}
 	switch outer.Type {
@@ -104,6 +108,23 @@ func (d *Dispatcher) Event(ctx context.Context, body []byte) (challenge string, 
 		d.log.DebugContext(ctx, "ignoring Slack event envelope", "type", outer.Type)
 		return "", nil
 	}
+}
+
+// unhandledEventType reports the inner type of an event_callback that no
+// handler is registered for. slack-go refuses inner types it does not know
+// (new ones Slack adds); those are acknowledged, not answered with a 400,
+// which would make Slack retry and eventually disable the app's events.
+func (d *Dispatcher) unhandledEventType(body []byte) (string, bool) {
+	var env struct {
+		Type  string `json:"type"`
+		Event struct {
+			Type string `json:"type"`
+		} `json:"event"`
+	}
+	if json.Unmarshal(body, &env) != nil || env.Type != slackevents.CallbackEvent || env.Event.Type == "" {
+		return "", false
+	}
+	return env.Event.Type, len(d.reg.Events.For(env.Event.Type)) == 0
 }
 
 func (d *Dispatcher) recordEvent(ctx context.Context, eventID, eventType string, body []byte) error {
@@ -172,10 +193,47 @@ func (d *Dispatcher) Interaction(ctx context.Context, payload []byte) (Interacti
 	switch cb.Type {
 	case slack.InteractionTypeBlockActions:
 		return InteractionResponse{}, d.blockActions(ctx, cb, payload)
+	case slack.InteractionTypeViewSubmission:
+		return d.viewSubmission(ctx, cb)
+	case slack.InteractionTypeMessageAction, slack.InteractionTypeShortcut:
+		h, ok := d.reg.Shortcuts.Lookup(cb.CallbackID)
+		if !ok {
+			d.log.WarnContext(ctx, "no handler for shortcut", "callback_id", cb.CallbackID)
+			return InteractionResponse{}, nil
+		}
+		if err := h.Run(ctx, cb); err != nil {
+			return InteractionResponse{}, fmt.Errorf("shortcut %s: %w", cb.CallbackID, err)
+		}
+		return InteractionResponse{}, nil
+	case slack.InteractionTypeViewClosed:
+		return InteractionResponse{}, nil
 	default:
 		d.log.InfoContext(ctx, "ignoring interaction type nothing handles", "type", cb.Type)
 		return InteractionResponse{}, nil
 	}
+}
+
+// viewErrors is Slack's answer that keeps a modal open with field errors.
+type viewErrors struct {
+	ResponseAction string            `json:"response_action"`
+	Errors         map[string]string `json:"errors"`
+}
+
+func (d *Dispatcher) viewSubmission(ctx context.Context, cb slack.InteractionCallback) (InteractionResponse, error) {
+	h, ok := d.reg.Views.Lookup(cb.View.CallbackID)
+	if !ok {
+		d.log.WarnContext(ctx, "no handler for view submission", "callback_id", cb.View.CallbackID)
+		return InteractionResponse{}, nil
+	}
+	fieldErrs, err := h.Submit(ctx, cb)
+	if err != nil {
+		return InteractionResponse{}, fmt.Errorf("view %s: %w", cb.View.CallbackID, err)
+	}
+	if len(fieldErrs) > 0 {
+		return InteractionResponse{Body: viewErrors{ResponseAction: "errors", Errors: fieldErrs}}, nil
+	}
+	d.wake()
+	return InteractionResponse{}, nil
 }
 
 func (d *Dispatcher) blockActions(ctx context.Context, cb slack.InteractionCallback, payload []byte) error {
@@ -202,6 +260,7 @@ func (d *Dispatcher) blockActions(ctx context.Context, cb slack.InteractionCallb
 		jobs = append(jobs, models.NewJob{Kind: JobSlackAction, Payload: p, DedupKey: fmt.Sprintf("action:%s:%s:%s", cb.User.ID, a.ActionID, a.ActionTs)})
 	}
 	if len(jobs) == 0 {
+		d.wake() // inline actions may have stored work
 		return nil
 	}
 	if _, err := d.queue.EnqueueJobs(ctx, jobs...); err != nil {

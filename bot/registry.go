@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/robfig/cron/v3"
 	"github.com/slack-go/slack"
@@ -112,8 +113,14 @@ func NewCommandRegistry() *CommandRegistry {
 
 // Register adds a command; its name and aliases must be new.
 func (r *CommandRegistry) Register(c Command) error {
-	if c.Run == nil || strings.ContainsAny(c.Name, " \t\n") {
+	if c.Run == nil || !oneWord(c.Name) {
 		return fmt.Errorf("%w: incident command %q needs a one-word name and a Run func", ErrInvalidRegistration, c.Name)
+	}
+	for _, a := range c.Aliases {
+		if !oneWord(a) {
+			// An empty alias would make Lookup("") find the command.
+			return fmt.Errorf("%w: incident command %q has alias %q, which is not one word", ErrInvalidRegistration, c.Name, a)
+		}
 	}
 	for _, a := range append([]string{c.Name}, c.Aliases...) {
 		if _, ok := r.lookup(a); ok {
@@ -128,6 +135,12 @@ func (r *CommandRegistry) Register(c Command) error {
 		r.aliases[strings.ToLower(a)] = strings.ToLower(c.Name)
 	}
 	return nil
+}
+
+// oneWord reports whether s is a non-empty name without whitespace, which is
+// all ParseMention can produce.
+func oneWord(s string) bool {
+	return s != "" && !strings.ContainsFunc(s, unicode.IsSpace)
 }
 
 func (r *CommandRegistry) lookup(name string) (*Command, bool) {
@@ -210,7 +223,10 @@ func (r *KeywordRegistry) Register(k Keyword) error {
 		alts = append(alts, regexp.QuoteMeta(p))
 	}
 	kw := k
-	kw.pattern = regexp.MustCompile(`(?i)(?:^|\W)(` + strings.Join(alts, "|") + `)(?:\W|$)`)
+	// Word characters in any script, not just ASCII (\W would let "db"
+	// match inside "dbé").
+	const wordChar = `\p{L}\p{M}\p{N}_`
+	kw.pattern = regexp.MustCompile(`(?i)(?:^|[^` + wordChar + `])(` + strings.Join(alts, "|") + `)(?:[^` + wordChar + `]|$)`)
 	return r.names.add(k.Name, &kw)
 }
 
@@ -437,6 +453,65 @@ func (r *JobRegistry) Register(kind string, fn JobFunc) error {
 // Lookup finds a job kind.
 func (r *JobRegistry) Lookup(kind string) (JobFunc, bool) { return r.names.get(kind) }
 
+// --- modals and shortcuts ------------------------------------------------
+
+// ViewSubmission handles a modal's submit, matched by the view's
+// callback_id. It runs before Slack is answered (Slack closes the modal only
+// on an empty 200), so it must be quick: validate, store, enqueue.
+type ViewSubmission struct {
+	CallbackID string
+	// Submit returns field errors keyed by block_id to show in the modal,
+	// or nil to close it.
+	Submit func(ctx context.Context, cb slack.InteractionCallback) (map[string]string, error)
+}
+
+// ViewRegistry holds modal submission handlers.
+type ViewRegistry struct{ names registry[*ViewSubmission] }
+
+// NewViewRegistry returns an empty registry.
+func NewViewRegistry() *ViewRegistry {
+	return &ViewRegistry{names: newRegistry[*ViewSubmission]("view submission")}
+}
+
+// Register adds a view submission handler.
+func (r *ViewRegistry) Register(v ViewSubmission) error {
+	if v.Submit == nil {
+		return fmt.Errorf("%w: view %q needs a Submit func", ErrInvalidRegistration, v.CallbackID)
+	}
+	vs := v
+	return r.names.add(v.CallbackID, &vs)
+}
+
+// Lookup finds the handler of a callback_id.
+func (r *ViewRegistry) Lookup(callbackID string) (*ViewSubmission, bool) { return r.names.get(callbackID) }
+
+// Shortcut handles a global or message shortcut by callback_id. It runs
+// before Slack is answered, to use the trigger_id (open a modal).
+type Shortcut struct {
+	CallbackID string
+	Run        func(ctx context.Context, cb slack.InteractionCallback) error
+}
+
+// ShortcutRegistry holds shortcut handlers.
+type ShortcutRegistry struct{ names registry[*Shortcut] }
+
+// NewShortcutRegistry returns an empty registry.
+func NewShortcutRegistry() *ShortcutRegistry {
+	return &ShortcutRegistry{names: newRegistry[*Shortcut]("shortcut")}
+}
+
+// Register adds a shortcut handler.
+func (r *ShortcutRegistry) Register(s Shortcut) error {
+	if s.Run == nil {
+		return fmt.Errorf("%w: shortcut %q needs a Run func", ErrInvalidRegistration, s.CallbackID)
+	}
+	sc := s
+	return r.names.add(s.CallbackID, &sc)
+}
+
+// Lookup finds the handler of a callback_id.
+func (r *ShortcutRegistry) Lookup(callbackID string) (*Shortcut, bool) { return r.names.get(callbackID) }
+
 // Registries bundles every registry; cmd/herald builds one and
 // handlers.RegisterBuiltins fills it.
 type Registries struct {
@@ -447,6 +522,8 @@ type Registries struct {
 	Events        *EventRegistry
 	Notifications *NotificationRegistry
 	Jobs          *JobRegistry
+	Views         *ViewRegistry
+	Shortcuts     *ShortcutRegistry
 }
 
 // NewRegistries returns empty registries.
@@ -459,5 +536,7 @@ func NewRegistries() *Registries {
 		Events:        NewEventRegistry(),
 		Notifications: NewNotificationRegistry(),
 		Jobs:          NewJobRegistry(),
+		Views:         NewViewRegistry(),
+		Shortcuts:     NewShortcutRegistry(),
 	}
 }

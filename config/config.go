@@ -38,6 +38,19 @@ type Config struct {
 	LogLevel  slog.Level // HERALD_LOG_LEVEL
 	LogFormat string     // HERALD_LOG_FORMAT: text or json
 
+	ReportsChannelName   string          // HERALD_REPORTS_CHANNEL_NAME: after-the-fact reports (default: the incidents channel)
+	CommsChannelTemplate string          // HERALD_COMMS_CHANNEL_TEMPLATE: text/template for comms channel names
+	CommsChannelPrivate  bool            // HERALD_COMMS_CHANNEL_PRIVATE
+	AutoCommsSeverity    int             // HERALD_AUTO_COMMS_CHANNEL_SEVERITY: create the channel at once for SEV1..N (0: never)
+	ArchiveAfter         time.Duration   // HERALD_ARCHIVE_AFTER: archive comms channels this long after closing (0: never)
+	RestrictClose        bool            // HERALD_RESTRICT_CLOSE: only the lead or commander may close
+	KeywordsFile         string          // HERALD_KEYWORDS_FILE: YAML of phrase → reply
+	KeywordCooldown      time.Duration   // HERALD_KEYWORD_COOLDOWN: per channel and keyword
+	PinEmoji             string          // HERALD_PIN_EMOJI: reacting with it adds the message to the timeline
+	IncidentRoles        []string        // HERALD_INCIDENT_ROLES: roles besides lead (commander)
+	WorkingHours         [2]int          // HERALD_WORKING_HOURS: "09:00-18:00", minutes since midnight
+	StatusIntervals      []time.Duration // HERALD_STATUS_UPDATE_INTERVALS: per severity SEV1..SEV4 (0: none)
+
 	Workers         int           // HERALD_WORKERS: concurrent background job runners
 	JobLease        time.Duration // HERALD_JOB_LEASE: how long a replica owns a job before others may take it
 	ShutdownTimeout time.Duration // HERALD_SHUTDOWN_TIMEOUT
@@ -46,18 +59,20 @@ type Config struct {
 
 // Defaults documented in .env.example; keep the two in step.
 const (
-	DefaultAddr          = ":8080"
-	DefaultDataDir       = "./data"
-	DefaultSlackAPIURL   = "https://slack.com/api/"
-	DefaultChannelName   = "incidents"
-	DefaultBotName       = "incident"
-	DefaultWorkers       = 4
-	DefaultJobLease      = 30 * time.Second
-	DefaultShutdown      = 15 * time.Second
-	DefaultLogFormat     = "text"
-	DemoSigningSecret    = "herald-demo-signing-secret"
-	envFileName          = ".env"
-	maxChannelNameLength = 80
+	DefaultAddr            = ":8080"
+	DefaultDataDir         = "./data"
+	DefaultSlackAPIURL     = "https://slack.com/api/"
+	DefaultChannelName     = "incidents"
+	DefaultBotName         = "incident"
+	DefaultWorkers         = 4
+	DefaultJobLease        = 30 * time.Second
+	DefaultShutdown        = 15 * time.Second
+	DefaultLogFormat       = "text"
+	DemoSigningSecret      = "herald-demo-signing-secret"
+	DefaultCommsTemplate   = "inc-{{.Number}}-{{.Slug}}"
+	DefaultKeywordCooldown = 10 * time.Minute
+	envFileName            = ".env"
+	maxChannelNameLength   = 80
 )
 
 // Lookup reads one variable; os.LookupEnv in production, a map in tests.
@@ -80,24 +95,36 @@ func LoadDotEnv() error {
 func Load(lookup Lookup) (Config, error) {
 	p := parser{lookup: lookup}
 	c := Config{
-		Addr:                p.str("HERALD_ADDR", DefaultAddr),
-		BaseURL:             p.url("HERALD_BASE_URL", ""),
-		DataDir:             p.str("HERALD_DATA_DIR", DefaultDataDir),
-		DatabaseURL:         p.str("DATABASE_URL", ""),
-		SlackBotToken:       p.str("SLACK_BOT_TOKEN", ""),
-		SlackSigningSecret:  p.str("SLACK_SIGNING_SECRET", ""),
-		SlackAppToken:       p.str("SLACK_APP_TOKEN", ""),
-		SlackAPIURL:         p.url("SLACK_API_URL", DefaultSlackAPIURL),
-		IncidentChannelName: strings.TrimPrefix(p.str("INCIDENT_CHANNEL_NAME", DefaultChannelName), "#"),
-		IncidentChannelID:   p.str("INCIDENT_CHANNEL_ID", ""),
-		IncidentBotName:     p.str("INCIDENT_BOT_NAME", DefaultBotName),
-		EncryptedFieldKey:   p.str("ENCRYPTED_FIELD_KEY", ""),
-		LogLevel:            p.level("HERALD_LOG_LEVEL", slog.LevelInfo),
-		LogFormat:           p.oneOf("HERALD_LOG_FORMAT", DefaultLogFormat, "text", "json"),
-		Workers:             p.positiveInt("HERALD_WORKERS", DefaultWorkers),
-		JobLease:            p.duration("HERALD_JOB_LEASE", DefaultJobLease),
-		ShutdownTimeout:     p.duration("HERALD_SHUTDOWN_TIMEOUT", DefaultShutdown),
-		Demo:                p.boolean("HERALD_DEMO", false),
+		Addr:                 p.str("HERALD_ADDR", DefaultAddr),
+		BaseURL:              p.url("HERALD_BASE_URL", ""),
+		DataDir:              p.str("HERALD_DATA_DIR", DefaultDataDir),
+		DatabaseURL:          p.str("DATABASE_URL", ""),
+		SlackBotToken:        p.str("SLACK_BOT_TOKEN", ""),
+		SlackSigningSecret:   p.str("SLACK_SIGNING_SECRET", ""),
+		SlackAppToken:        p.str("SLACK_APP_TOKEN", ""),
+		SlackAPIURL:          p.url("SLACK_API_URL", DefaultSlackAPIURL),
+		IncidentChannelName:  strings.TrimPrefix(p.str("INCIDENT_CHANNEL_NAME", DefaultChannelName), "#"),
+		IncidentChannelID:    p.str("INCIDENT_CHANNEL_ID", ""),
+		IncidentBotName:      p.str("INCIDENT_BOT_NAME", DefaultBotName),
+		EncryptedFieldKey:    p.str("ENCRYPTED_FIELD_KEY", ""),
+		LogLevel:             p.level("HERALD_LOG_LEVEL", slog.LevelInfo),
+		LogFormat:            p.oneOf("HERALD_LOG_FORMAT", DefaultLogFormat, "text", "json"),
+		ReportsChannelName:   strings.TrimPrefix(p.str("HERALD_REPORTS_CHANNEL_NAME", ""), "#"),
+		CommsChannelTemplate: p.str("HERALD_COMMS_CHANNEL_TEMPLATE", DefaultCommsTemplate),
+		CommsChannelPrivate:  p.boolean("HERALD_COMMS_CHANNEL_PRIVATE", false),
+		AutoCommsSeverity:    p.intRange("HERALD_AUTO_COMMS_CHANNEL_SEVERITY", 2, 0, 4),
+		ArchiveAfter:         p.durationOrZero("HERALD_ARCHIVE_AFTER", 0),
+		RestrictClose:        p.boolean("HERALD_RESTRICT_CLOSE", false),
+		KeywordsFile:         p.str("HERALD_KEYWORDS_FILE", ""),
+		KeywordCooldown:      p.durationOrZero("HERALD_KEYWORD_COOLDOWN", DefaultKeywordCooldown),
+		PinEmoji:             strings.Trim(p.str("HERALD_PIN_EMOJI", "pushpin"), ":"),
+		IncidentRoles:        p.list("HERALD_INCIDENT_ROLES", []string{"comms", "scribe"}),
+		WorkingHours:         p.hours("HERALD_WORKING_HOURS", [2]int{9 * 60, 18 * 60}),
+		StatusIntervals:      p.durations("HERALD_STATUS_UPDATE_INTERVALS", []time.Duration{30 * time.Minute, time.Hour, 4 * time.Hour, 0}, 4),
+		Workers:              p.positiveInt("HERALD_WORKERS", DefaultWorkers),
+		JobLease:             p.duration("HERALD_JOB_LEASE", DefaultJobLease),
+		ShutdownTimeout:      p.duration("HERALD_SHUTDOWN_TIMEOUT", DefaultShutdown),
+		Demo:                 p.boolean("HERALD_DEMO", false),
 	}
 	if !strings.HasSuffix(c.SlackAPIURL, "/") {
 		c.SlackAPIURL += "/"
@@ -228,6 +255,91 @@ func (p *parser) duration(key string, def time.Duration) time.Duration {
 		return def
 	}
 	return d
+}
+
+func (p *parser) durationOrZero(key string, def time.Duration) time.Duration {
+	v, ok := p.raw(key)
+	if !ok {
+		return def
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d < 0 {
+		p.failValue(key, v, "a Go duration such as 30m or 72h (0 to turn it off)")
+		return def
+	}
+	return d
+}
+
+func (p *parser) intRange(key string, def, lo, hi int) int {
+	v, ok := p.raw(key)
+	if !ok {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < lo || n > hi {
+		p.failValue(key, v, fmt.Sprintf("a whole number from %d to %d", lo, hi))
+		return def
+	}
+	return n
+}
+
+func (p *parser) list(key string, def []string) []string {
+	v, ok := p.raw(key)
+	if !ok {
+		return def
+	}
+	var out []string
+	for _, item := range strings.Split(v, ",") {
+		item = strings.ToLower(strings.TrimSpace(item))
+		if item == "" {
+			continue
+		}
+		if strings.ContainsAny(item, " \t") {
+			p.failValue(key, v, "a comma-separated list of one-word names")
+			return def
+		}
+		out = append(out, item)
+	}
+	return out
+}
+
+// hours parses "HH:MM-HH:MM" into minutes since midnight.
+func (p *parser) hours(key string, def [2]int) [2]int {
+	v, ok := p.raw(key)
+	if !ok {
+		return def
+	}
+	from, to, found := strings.Cut(v, "-")
+	a, errA := time.Parse("15:04", strings.TrimSpace(from))
+	b, errB := time.Parse("15:04", strings.TrimSpace(to))
+	if !found || errA != nil || errB != nil || !a.Before(b) {
+		p.failValue(key, v, "working hours as HH:MM-HH:MM, start before end, e.g. 09:00-18:00")
+		return def
+	}
+	return [2]int{a.Hour()*60 + a.Minute(), b.Hour()*60 + b.Minute()}
+}
+
+// durations parses exactly n comma-separated durations.
+func (p *parser) durations(key string, def []time.Duration, n int) []time.Duration {
+	v, ok := p.raw(key)
+	if !ok {
+		return def
+	}
+	parts := strings.Split(v, ",")
+	if len(parts) != n {
+		p.failValue(key, v, fmt.Sprintf("%d comma-separated durations, one per severity (0 for none)", n))
+		return def
+	}
+	out := make([]time.Duration, n)
+	for i, part := range parts {
+		d, err := time.ParseDuration(strings.TrimSpace(part))
+		if err != nil || d < 0 {
+			p.failValue(key, v, fmt.Sprintf("%d comma-separated durations, one per severity (0 for none)", n))
+			return def
+		}
+		out[i] = d
+	}
+	return out
 }
 
 func (p *parser) boolean(key string, def bool) bool {

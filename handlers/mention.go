@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"unicode"
 
 	"github.com/slack-go/slack"
 	"github.com/slack-go/slack/slackevents"
@@ -33,11 +34,13 @@ func ParseMention(text, botUserID string) (name, args string, ok bool) {
 	if !found {
 		return "", "", false
 	}
-	rest = strings.TrimLeft(rest, " \t\r\n:,")
+	// Any Unicode space separates words: Slack clients send no-break
+	// spaces, e.g. after an autocompleted mention.
+	rest = strings.TrimLeftFunc(rest, func(r rune) bool { return unicode.IsSpace(r) || r == ':' || r == ',' })
 	if rest == "" {
 		return "", "", true
 	}
-	end := strings.IndexAny(rest, " \t\r\n")
+	end := strings.IndexFunc(rest, unicode.IsSpace)
 	if end < 0 {
 		return strings.ToLower(rest), "", true
 	}

@@ -329,9 +329,9 @@ func (c *FieldCipher) openHook(db *gorm.DB) {
 // callback).
 func (c *FieldCipher) openRow(st *gorm.Statement, s *schema.Schema, row reflect.Value, depth int) error {
 	if row.Type() != s.ModelType {
-		// Find into another struct than the model: its fields do not
-		// line up with the schema's, so refuse rather than guess.
-		if hasEncryptedField(row.Type()) {
+		// Find or Pluck into another type than the model: its fields do
+		// not line up with the schema's, so refuse rather than guess.
+		if row.Type() == encryptedStringType || hasEncryptedField(row.Type()) {
 			return fmt.Errorf("encrypted field: cannot decrypt %s rows into %s; read them into %s", s.Table, row.Type(), s.ModelType)
 		}
 		return nil

@@ -412,6 +412,10 @@ func TestEncryptedReadPaths(t *testing.T) {
 		if err := db.Gorm.Model(&models.ExternalUser{}).Find(&views).Error; err == nil {
 			t.Error("reading encrypted columns into another struct succeeded")
 		}
+		var emails []models.EncryptedString
+		if err := db.Gorm.Model(&models.ExternalUser{}).Pluck("email", &emails).Error; err == nil {
+			t.Error("plucking an encrypted column succeeded without decrypting")
+		}
 		type idOnly struct{ ID string }
 		var ids []idOnly
 		if err := db.Gorm.Model(&models.ExternalUser{}).Find(&ids).Error; err != nil || len(ids) != 1 || ids[0].ID != u.ID {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"strings"
 
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
@@ -137,4 +138,13 @@ func (s *Store) rekeyModel(ctx context.Context, c *FieldCipher, model any, batch
 			return rep, nil
 		}
 	}
+}
+
+// String renders the report for `herald rekey`.
+func (r RekeyReport) String() string {
+	parts := make([]string, 0, len(r.Tables))
+	for _, t := range r.Tables {
+		parts = append(parts, fmt.Sprintf("%s: %d examined, %d rewritten", t.Table, t.Examined, t.Rewritten))
+	}
+	return strings.Join(parts, "; ")
 }

@@ -1,0 +1,70 @@
+// Package notifications is Herald's paging side: the vendors that deliver a
+// message to a person (console, Slack DM, SMS, voice, e-mail, webhook) and,
+// built on them, the escalation engine.
+package notifications
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+)
+
+// Mode is how a message reaches a person.
+type Mode string
+
+const (
+	ModeSlack Mode = "slack"
+	ModeEmail Mode = "email"
+	ModeSMS   Mode = "sms"
+	ModeCall  Mode = "call"
+)
+
+// Message is one notification to one destination.
+type Message struct {
+	Mode        Mode
+	Destination string // Slack user id, e-mail address, phone number: never logged
+	Subject     string
+	Body        string
+	// IncidentNumber is 0 for out-of-band messages.
+	IncidentNumber int64
+}
+
+// Vendor delivers messages in the modes it supports.
+type Vendor interface {
+	Name() string
+	Modes() []Mode
+	// Send delivers m and returns the vendor's id for it.
+	Send(ctx context.Context, m Message) (vendorID string, err error)
+}
+
+// ErrNoVendor means no registered vendor handles a mode.
+var ErrNoVendor = errors.New("no vendor for mode")
+
+// Console "delivers" by logging, like Iris's dummy vendor: the embedded
+// default, so a trial shows who would be paged without any account.
+type Console struct{ Log *slog.Logger }
+
+// Name implements Vendor.
+func (Console) Name() string { return "console" }
+
+// Modes implements Vendor.
+func (Console) Modes() []Mode { return []Mode{ModeSlack, ModeEmail, ModeSMS, ModeCall} }
+
+// Send implements Vendor. The destination is redacted: logs never hold
+// phone numbers or addresses.
+func (c Console) Send(ctx context.Context, m Message) (string, error) {
+	c.Log.InfoContext(ctx, "CONSOLE VENDOR: would page", "mode", m.Mode, "destination", redact(m.Destination),
+		"incident", m.IncidentNumber, "subject", m.Subject, "body", m.Body)
+	return fmt.Sprintf("console-%d", m.IncidentNumber), nil
+}
+
+// redact keeps the last two characters of a destination, enough to tell
+// two apart in a log without revealing either.
+func redact(dest string) string {
+	r := []rune(dest)
+	if len(r) <= 4 {
+		return "****"
+	}
+	return "****" + string(r[len(r)-2:])
+}
