@@ -483,7 +483,9 @@ func (r *ViewRegistry) Register(v ViewSubmission) error {
 }
 
 // Lookup finds the handler of a callback_id.
-func (r *ViewRegistry) Lookup(callbackID string) (*ViewSubmission, bool) { return r.names.get(callbackID) }
+func (r *ViewRegistry) Lookup(callbackID string) (*ViewSubmission, bool) {
+	return r.names.get(callbackID)
+}
 
 // Shortcut handles a global or message shortcut by callback_id. It runs
 // before Slack is answered, to use the trigger_id (open a modal).
@@ -510,7 +512,9 @@ func (r *ShortcutRegistry) Register(s Shortcut) error {
 }
 
 // Lookup finds the handler of a callback_id.
-func (r *ShortcutRegistry) Lookup(callbackID string) (*Shortcut, bool) { return r.names.get(callbackID) }
+func (r *ShortcutRegistry) Lookup(callbackID string) (*Shortcut, bool) {
+	return r.names.get(callbackID)
+}
 
 // Registries bundles every registry; cmd/herald builds one and
 // handlers.RegisterBuiltins fills it.

@@ -27,6 +27,12 @@ var storedModels = []any{
 	&models.TimelineEvent{},
 	&models.SlackEventReceipt{},
 	&models.Job{},
+	&models.IncidentRole{},
+	&models.ActionItem{},
+	&models.Participant{},
+	&models.KeywordCooldown{},
+	&models.AuditEntry{},
+	&models.RecurringNotification{},
 }
 
 // nullableTypes scan SQL NULL without error.

@@ -88,8 +88,17 @@ type Incident struct {
 	ReportedAt     time.Time
 	AcknowledgedAt *time.Time
 	ResolvedAt     *time.Time
-	CreatedAt      time.Time
-	UpdatedAt      time.Time
+	ResolvedByID   *string
+	ResolvedBy     *ExternalUser `gorm:"foreignKey:ResolvedByID"`
+	// IsReport marks an after-the-fact report rather than a live incident.
+	IsReport bool
+	// AffectedServices is free text until services exist.
+	AffectedServices string
+	// Version grows with every change; the headline post records the
+	// version it shows, so a burst of changes becomes one Slack update.
+	Version   int64
+	CreatedAt time.Time
+	UpdatedAt time.Time
 }
 
 // IsOpen reports whether the incident is not resolved.
@@ -121,9 +130,13 @@ type CommsChannel struct {
 	IncidentID  int64
 	ChannelID   string
 	ChannelName string
+	Private     bool
 	CreatedAt   time.Time
 	ArchivedAt  *time.Time
 }
+
+// Pending reports whether the channel is still being created in Slack.
+func (c *CommsChannel) Pending() bool { return strings.HasPrefix(c.ChannelID, pendingChannelPrefix) }
 
 // HeadlinePost is the one message per incident in the incidents channel,
 // updated in place as the incident changes.
@@ -132,9 +145,17 @@ type HeadlinePost struct {
 	IncidentID int64
 	ChannelID  string
 	MessageTS  string `gorm:"column:message_ts"`
-	CreatedAt  time.Time
-	UpdatedAt  time.Time
+	// RenderedVersion is the incident version the post shows.
+	RenderedVersion int64
+	// PostingUntil is a short lease: one replica at a time posts or
+	// updates this headline.
+	PostingUntil *time.Time
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
 }
+
+// Posted reports whether the post exists in Slack.
+func (h *HeadlinePost) Posted() bool { return h.MessageTS != "" }
 
 // TimelineKind classifies timeline entries.
 type TimelineKind string
@@ -146,6 +167,17 @@ const (
 	TimelineStatusChange   TimelineKind = "status"
 	TimelineSeverityChange TimelineKind = "severity"
 	TimelineLeadChange     TimelineKind = "lead"
+	TimelineRoleChange     TimelineKind = "role"
+	TimelineSummaryChange  TimelineKind = "summary"
+	TimelineImpactChange   TimelineKind = "impact"
+	TimelineRename         TimelineKind = "rename"
+	TimelineAction         TimelineKind = "action"
+	TimelinePageRequest    TimelineKind = "page"
+	TimelineAcknowledged   TimelineKind = "ack"
+	TimelineClosed         TimelineKind = "closed"
+	TimelineReopened       TimelineKind = "reopened"
+	TimelineReaction       TimelineKind = "reaction"
+	TimelineMessage        TimelineKind = "message" // the message an incident was declared from
 )
 
 // TimelineEvent is one dated entry in an incident's story.
@@ -159,6 +191,7 @@ type TimelineEvent struct {
 	SourceRef  *string       // the outside object (message ts of a pin...), unique per incident and kind
 	OccurredAt time.Time
 	CreatedAt  time.Time
+	RemovedAt  *time.Time // a pin was removed: kept for the record, hidden from the doc
 }
 
 // SlackEventReceipt records a Slack event id once, so retries and other

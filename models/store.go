@@ -108,8 +108,15 @@ type NewIncident struct {
 	IdempotencyKey string
 	ReporterID     *string
 	LeadID         *string
-	// Jobs are enqueued in the same transaction; each kind receives the
-	// incident's id through the Payload function.
+	IsReport       bool
+	Services       string
+	// Timeline entries recorded after "declared" (e.g. the message an
+	// incident was declared from).
+	Timeline []TimelineEvent
+	// Reminders are scheduled in the same transaction.
+	Reminders []NewReminder
+	// Jobs are enqueued in the same transaction; the function sees the
+	// stored incident, so payloads can carry its id.
 	Jobs func(*Incident) []NewJob
 }
 
@@ -150,6 +157,7 @@ func (s *Store) CreateIncident(ctx context.Context, n NewIncident) (inc *Inciden
 		inc = &Incident{
 			Number: number, Title: n.Title, Summary: n.Summary, Impact: n.Impact, Severity: n.Severity,
 			Status: StatusInvestigating, Source: n.Source, ReporterID: n.ReporterID, LeadID: n.LeadID,
+			IsReport: n.IsReport, AffectedServices: n.Services, Version: 1,
 			ReportedAt: now, CreatedAt: now, UpdatedAt: now,
 		}
 		if n.IdempotencyKey != "" {
@@ -160,6 +168,16 @@ func (s *Store) CreateIncident(ctx context.Context, n NewIncident) (inc *Inciden
 			return fmt.Errorf("storing incident: %w", err)
 		}
 		if err := tx.AddTimelineEvent(ctx, &TimelineEvent{IncidentID: inc.ID, Kind: TimelineDeclared, Text: "Incident declared: " + inc.Title, AuthorID: n.ReporterID, OccurredAt: now}); err != nil {
+			return err
+		}
+		for i := range n.Timeline {
+			e := n.Timeline[i]
+			e.IncidentID = inc.ID
+			if err := tx.AddTimelineEvent(ctx, &e); err != nil {
+				return err
+			}
+		}
+		if err := tx.AddReminders(ctx, inc.ID, n.Reminders...); err != nil {
 			return err
 		}
 		if n.Jobs != nil {
@@ -185,7 +203,7 @@ func (s *Store) CreateIncident(ctx context.Context, n NewIncident) (inc *Inciden
 
 func (s *Store) incidentByIdempotencyKey(ctx context.Context, key string) (*Incident, error) {
 	var inc Incident
-	err := s.db.WithContext(ctx).Preload("Reporter").Preload("Lead").Where("idempotency_key = ?", key).Take(&inc).Error
+	err := s.db.WithContext(ctx).Preload("Reporter").Preload("Lead").Preload("ResolvedBy").Where("idempotency_key = ?", key).Take(&inc).Error
 	if err != nil {
 		return nil, fmt.Errorf("finding incident by idempotency key: %w", err)
 	}
@@ -195,7 +213,7 @@ func (s *Store) incidentByIdempotencyKey(ctx context.Context, key string) (*Inci
 // IncidentByID loads an incident with its reporter and lead.
 func (s *Store) IncidentByID(ctx context.Context, id int64) (*Incident, error) {
 	var inc Incident
-	if err := s.db.WithContext(ctx).Preload("Reporter").Preload("Lead").Take(&inc, id).Error; err != nil {
+	if err := s.db.WithContext(ctx).Preload("Reporter").Preload("Lead").Preload("ResolvedBy").Take(&inc, id).Error; err != nil {
 		return nil, fmt.Errorf("loading incident %d: %w", id, err)
 	}
 	return &inc, nil
@@ -204,7 +222,7 @@ func (s *Store) IncidentByID(ctx context.Context, id int64) (*Incident, error) {
 // IncidentByNumber loads an incident by its human number.
 func (s *Store) IncidentByNumber(ctx context.Context, number int64) (*Incident, error) {
 	var inc Incident
-	if err := s.db.WithContext(ctx).Preload("Reporter").Preload("Lead").Where("number = ?", number).Take(&inc).Error; err != nil {
+	if err := s.db.WithContext(ctx).Preload("Reporter").Preload("Lead").Preload("ResolvedBy").Where("number = ?", number).Take(&inc).Error; err != nil {
 		return nil, fmt.Errorf("loading incident #%d: %w", number, err)
 	}
 	return &inc, nil
