@@ -10,10 +10,21 @@ import (
 	"github.com/heraldhq/herald/models"
 )
 
+// Action ids of the headline post's buttons.
+const (
+	ActionCreateComms = "incident.comms"
+	ActionEdit        = "incident.edit"
+	ActionPage        = "incident.page"
+	ActionClose       = "incident.close"
+	ActionReopen      = "incident.reopen"
+)
+
 // Headline is everything the headline post shows, gathered by the caller
 // so that rendering is a pure function (and golden-file tested).
 type Headline struct {
 	Incident *models.Incident
+	Comms    *models.CommsChannel // nil until created
+	DocURL   string
 	Now      time.Time
 }
 
@@ -32,12 +43,51 @@ func HeadlineBlocks(h Headline) []slack.Block {
 	if inc.ResolvedAt != nil {
 		fields = append(fields, mrkdwn("*Duration*\n"+HumanDuration(inc.Duration(h.Now))))
 	}
+	if h.Comms != nil && !h.Comms.Pending() {
+		fields = append(fields, mrkdwn("*Channel*\n<#"+h.Comms.ChannelID+">"))
+	}
+	if inc.AffectedServices != "" {
+		fields = append(fields, mrkdwn("*Affected*\n"+EscapeMrkdwn(truncateRunes(inc.AffectedServices, 200))))
+	}
 	blocks := []slack.Block{header}
 	if s := strings.TrimSpace(inc.Summary); s != "" {
 		blocks = append(blocks, slack.NewSectionBlock(mrkdwn(truncateRunes(EscapeMrkdwn(s), 3000)), nil, nil))
 	}
 	blocks = append(blocks, slack.NewSectionBlock(nil, fields, nil))
+	if inc.IsReport {
+		blocks = append(blocks, slack.NewContextBlock("", mrkdwn("📝 Report of a past incident")))
+	}
+	if buttons := headlineButtons(h); len(buttons) > 0 {
+		blocks = append(blocks, slack.NewActionBlock("incident_actions", buttons...))
+	}
 	return blocks
+}
+
+func headlineButtons(h Headline) []slack.BlockElement {
+	inc := h.Incident
+	id := fmt.Sprint(inc.ID)
+	var out []slack.BlockElement
+	if h.DocURL != "" {
+		doc := slack.NewButtonBlockElement("incident.doc", id, plain("📄 Incident doc"))
+		doc.URL = h.DocURL
+		out = append(out, doc)
+	}
+	if !inc.IsOpen() {
+		return append(out, slack.NewButtonBlockElement(ActionReopen, id, plain("Re-open")))
+	}
+	if h.Comms == nil {
+		out = append(out, slack.NewButtonBlockElement(ActionCreateComms, id, plain("💬 Create comms channel")))
+	}
+	out = append(out, slack.NewButtonBlockElement(ActionEdit, id, plain("✏️ Edit")))
+	page := slack.NewButtonBlockElement(ActionPage, id, plain("📟 Page on-call"))
+	page.Confirm = slack.NewConfirmationBlockObject(plain("Page on-call?"),
+		plain("You may wake someone up. Page only when this needs a person now."), plain("Page"), plain("Cancel"))
+	out = append(out, page)
+	closeBtn := slack.NewButtonBlockElement(ActionClose, id, plain("✅ Close"))
+	closeBtn.Style = slack.StyleDanger
+	closeBtn.Confirm = slack.NewConfirmationBlockObject(plain("Close this incident?"),
+		plain(fmt.Sprintf("Incident #%d will be marked resolved. It can be re-opened.", inc.Number)), plain("Close"), plain("Cancel"))
+	return append(out, closeBtn)
 }
 
 // HeadlineText is the notification fallback for the headline post.

@@ -322,6 +322,7 @@ func TestKeywordMatch(t *testing.T) {
 		{Name: "runbook", Phrases: []string{"runbook"}, Run: runKeyword},
 		{Name: "database", Phrases: []string{"db", "database", "postgres down"}, Run: runKeyword},
 		{Name: "regexp-safe", Phrases: []string{"5xx (errors)", "c++"}, Run: runKeyword},
+		{Name: "cyrillic", Phrases: []string{"сбой"}, Run: runKeyword},
 	} {
 		if err := r.Register(k); err != nil {
 			t.Fatal(err)
@@ -356,6 +357,8 @@ func TestKeywordMatch(t *testing.T) {
 		{"5xx (errors) everywhere", []string{"regexp-safe=5xx (errors)"}},
 		{"5xx errors everywhere", nil},
 		{"we use c++ here", []string{"regexp-safe=c++"}},
+		{"Сбой оплаты", []string{"cyrillic=Сбой"}},
+		{"сбойный", nil},
 		{"", nil},
 		{"nothing to see", nil},
 	}

@@ -211,10 +211,15 @@ type ackPayload struct {
 
 func newFakeSlack(t *testing.T) *fakeSlack {
 	f := &fakeSlack{t: t, send: make(chan string, 16), acks: make(chan socketmode.Response, 16), opened: make(chan string, 4)}
-	upgrader := websocket.Upgrader{}
+	// Slack's client sends Origin: https://api.slack.com; accept it.
+	upgrader := websocket.Upgrader{CheckOrigin: func(*http.Request) bool { return true }}
+	quit := make(chan struct{})
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /apps.connections.open", func(w http.ResponseWriter, r *http.Request) {
-		f.opened <- r.Header.Get("Authorization")
+		select {
+		case f.opened <- r.Header.Get("Authorization"):
+		default:
+		}
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(map[string]any{"ok": true, "url": "ws" + strings.TrimPrefix(f.srv.URL, "http") + "/link"})
 	})
@@ -233,7 +238,11 @@ func newFakeSlack(t *testing.T) *fakeSlack {
 				if err := conn.ReadJSON(&a); err != nil {
 					return
 				}
-				f.acks <- socketmode.Response{EnvelopeID: a.EnvelopeID, Payload: a.Payload}
+				select {
+				case f.acks <- socketmode.Response{EnvelopeID: a.EnvelopeID, Payload: a.Payload}:
+				case <-quit:
+					return
+				}
 			}
 		}()
 		for {
@@ -244,13 +253,14 @@ func newFakeSlack(t *testing.T) *fakeSlack {
 				}
 			case <-done:
 				return
-			case <-r.Context().Done():
+			case <-quit:
 				return
 			}
 		}
 	})
 	f.srv = httptest.NewServer(mux)
 	t.Cleanup(f.srv.Close)
+	t.Cleanup(func() { close(quit) }) // runs first: ends the socket handler
 	return f
 }
 

@@ -19,6 +19,7 @@ type JobStore interface {
 	LeaseJobs(ctx context.Context, owner string, limit int, lease time.Duration) ([]models.Job, error)
 	CompleteJob(ctx context.Context, j *models.Job) error
 	RetryJob(ctx context.Context, j *models.Job, cause error, retryAt time.Time) (bool, error)
+	DeferJob(ctx context.Context, j *models.Job, cause error, retryAt time.Time) error
 }
 
 // WorkerOptions configures a Worker.
@@ -146,6 +147,17 @@ func (w *Worker) runOne(ctx context.Context, j *models.Job) {
 		j.MaxAttempts = j.Attempts // no more tries
 	}
 	retryAt := w.clock.Now().Add(Backoff(j.Attempts, err))
+	var rl *slack.RateLimitedError
+	if errors.As(err, &rl) {
+		// Slack asked us to wait: that is not a failed attempt.
+		if derr := w.store.DeferJob(ctx, j, err, retryAt); derr != nil {
+			log.ErrorContext(ctx, "deferring rate-limited job", "err", derr)
+			return
+		}
+		w.metrics.job(j.Kind, "deferred", took, lag)
+		log.InfoContext(ctx, "Slack rate limit; job deferred", "retry_at", retryAt)
+		return
+	}
 	again, rerr := w.store.RetryJob(ctx, j, err, retryAt)
 	if rerr != nil {
 		log.ErrorContext(ctx, "recording job failure", "err", rerr, "cause", err)

@@ -3,6 +3,7 @@ package handlers
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/slack-go/slack"
 
@@ -20,12 +21,29 @@ var permanentSlackErrors = map[string]bool{
 // slackError wraps a Web API error, marking the permanent ones so the job is
 // not retried for nothing; rate limits and transport errors stay retryable.
 func slackError(what string, err error) error {
-	var se slack.SlackErrorResponse
-	if errors.As(err, &se) && permanentSlackErrors[se.Err] {
-		return fmt.Errorf("%w: %s: %v", bot.ErrPermanent, what, err)
-	}
-	if permanentSlackErrors[err.Error()] {
+	if permanentSlackErrors[slackErrorCode(err)] {
 		return fmt.Errorf("%w: %s: %v", bot.ErrPermanent, what, err)
 	}
 	return fmt.Errorf("%s: %w", what, err)
+}
+
+// slackErrorCode is the Web API error code of err ("" for nil or a
+// transport error).
+func slackErrorCode(err error) string {
+	if err == nil {
+		return ""
+	}
+	var se slack.SlackErrorResponse
+	if errors.As(err, &se) {
+		return se.Err
+	}
+	var rl *slack.RateLimitedError
+	if errors.As(err, &rl) {
+		return "ratelimited"
+	}
+	// slack-go returns some API errors as plain errors carrying the code.
+	if msg := err.Error(); !strings.ContainsAny(msg, " :") {
+		return msg
+	}
+	return ""
 }

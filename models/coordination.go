@@ -93,7 +93,7 @@ func (s *Store) ChangeIncident(ctx context.Context, id int64, actorID *string, a
 		if tx.Dialect() == DialectPostgres {
 			q = q.Clauses(clause.Locking{Strength: "UPDATE"})
 		}
-		if err := q.Take(&inc, id).Error; err != nil {
+		if err := q.Preload("Lead").Take(&inc, id).Error; err != nil {
 			return fmt.Errorf("loading incident %d: %w", id, err)
 		}
 		ch, err := apply(&inc)

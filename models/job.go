@@ -84,7 +84,7 @@ func (s *Store) EnqueueJobs(ctx context.Context, jobs ...NewJob) (int, error) {
 // replicas skip leased rows; a dead owner's lease runs out and the job is
 // taken over.
 func (s *Store) LeaseJobs(ctx context.Context, owner string, limit int, lease time.Duration) ([]Job, error) {
-	now := s.clock.Now()
+	now := s.clock.Now().UTC()
 	lock := ""
 	if s.Dialect() == DialectPostgres {
 		lock = "FOR UPDATE SKIP LOCKED"
@@ -130,6 +130,18 @@ func (s *Store) RetryJob(ctx context.Context, j *Job, cause error, retryAt time.
 		return false, fmt.Errorf("recording failure of job %s: %w", j.ID, err)
 	}
 	return again, nil
+}
+
+// DeferJob puts a leased job back to run at retryAt without spending an
+// attempt: the failure was the other side asking us to wait (a rate limit).
+func (s *Store) DeferJob(ctx context.Context, j *Job, cause error, retryAt time.Time) error {
+	err := s.db.WithContext(ctx).Model(&Job{}).Where("id = ? AND lease_owner = ?", j.ID, derefOr(j.LeaseOwner, "")).
+		Updates(map[string]any{"last_error": truncate(cause.Error(), 2000), "lease_owner": nil, "lease_until": nil,
+			"run_at": retryAt.UTC(), "attempts": gorm.Expr("CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END")}).Error
+	if err != nil {
+		return fmt.Errorf("deferring job %s: %w", j.ID, err)
+	}
+	return nil
 }
 
 // PendingJobs counts jobs not yet done or failed (for metrics and tests).

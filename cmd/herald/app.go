@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -143,9 +144,15 @@ func (a *App) wire(ctx context.Context, clock models.Clock, o BuildOptions) erro
 	a.Registries = bot.NewRegistries()
 	hostname, _ := os.Hostname()
 	a.Worker = bot.NewWorker(a.Store, a.Registries.Jobs, clock, log, metrics, bot.WorkerOptions{
-		Owner: fmt.Sprintf("%s-%d", hostname, os.Getpid()), Concurrency: cfg.Workers, Lease: cfg.JobLease,
+		// Unique per process and instance: containers share pid 1 and
+		// sometimes hostnames, and a lease must name exactly one holder.
+		Owner: fmt.Sprintf("%s-%d-%s", hostname, os.Getpid(), uuid.NewString()[:8]), Concurrency: cfg.Workers, Lease: cfg.JobLease,
 	})
 	a.Dispatcher, err = bot.NewDispatcher(a.Registries, a.Store, a.Worker, log, metrics)
+	if err != nil {
+		return err
+	}
+	commsTemplate, err := handlers.NewChannelNameTemplate(cfg.CommsChannelTemplate)
 	if err != nil {
 		return err
 	}
@@ -153,7 +160,11 @@ func (a *App) wire(ctx context.Context, clock models.Clock, o BuildOptions) erro
 		Store: a.Store, Slack: a.Slack, Clock: clock, Log: log,
 		Settings: handlers.Settings{
 			BaseURL: cfg.BaseURL, IncidentChannelName: cfg.IncidentChannelName, IncidentChannelID: cfg.IncidentChannelID,
-			BotName: cfg.IncidentBotName, BotUserID: botUserID,
+			ReportsChannelName: cfg.ReportsChannelName, BotName: cfg.IncidentBotName, BotUserID: botUserID,
+			CommsTemplate: commsTemplate, CommsPrivate: cfg.CommsChannelPrivate, AutoCommsSeverity: cfg.AutoCommsSeverity,
+			ArchiveAfter: cfg.ArchiveAfter, RestrictClose: cfg.RestrictClose, PinEmoji: cfg.PinEmoji,
+			Roles: cfg.IncidentRoles, KeywordCooldown: cfg.KeywordCooldown, WorkingHours: cfg.WorkingHours,
+			StatusIntervals: cfg.StatusIntervals,
 		},
 	})
 	if err != nil {
