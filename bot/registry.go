@@ -188,6 +188,7 @@ type KeywordRequest struct {
 	ChannelID string
 	UserID    string
 	MessageTS string
+	ThreadTS  string // the thread the message is in, if any
 	Text      string
 	Phrase    string // the phrase that matched
 }
@@ -357,7 +358,10 @@ type Notification struct {
 	// Done, checked first, ends the notification for good (e.g. the lead
 	// was set). Nil means never.
 	Done     func(ctx context.Context, inc *models.Incident) (bool, error)
-	Send     func(ctx context.Context, inc *models.Incident, n int) error
+	Send func(ctx context.Context, inc *models.Incident, n int) error
+	// Gap, when set, is the least time between two sends (e.g. the
+	// status-update interval of the incident's severity).
+	Gap      func(inc *models.Incident) time.Duration
 	schedule cron.Schedule
 }
 

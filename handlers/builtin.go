@@ -30,6 +30,13 @@ func RegisterBuiltins(reg *bot.Registries, d Deps) error {
 		reg.Jobs.Register(JobCommsArchive, archiveComms(d)),
 		reg.Jobs.Register(JobReportDM, reportDM(d)),
 
+		// Reminders.
+		reg.Notifications.Register(noLeadReminder(d)),
+		reg.Notifications.Register(noSeverityReminder(d)),
+		reg.Notifications.Register(statusUpdateReminder(d)),
+		reg.Notifications.Register(takeABreakReminder(d)),
+		reg.Notifications.Register(closeMeReminder(d)),
+
 		// @incident commands.
 		reg.Events.Register(mentionHandler(d, reg.Commands)),
 		reg.Commands.Register(helpCommand(d, reg.Commands)),

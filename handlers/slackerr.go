@@ -20,7 +20,11 @@ var permanentSlackErrors = map[string]bool{
 
 // slackError wraps a Web API error, marking the permanent ones so the job is
 // not retried for nothing; rate limits and transport errors stay retryable.
+// A nil err stays nil.
 func slackError(what string, err error) error {
+	if err == nil {
+		return nil
+	}
 	if permanentSlackErrors[slackErrorCode(err)] {
 		return fmt.Errorf("%w: %s: %v", bot.ErrPermanent, what, err)
 	}

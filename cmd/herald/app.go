@@ -34,6 +34,7 @@ type App struct {
 	Store      *models.Store
 	Registries *bot.Registries
 	Worker     *bot.Worker
+	Reminders  *bot.Reminders
 	Dispatcher *bot.Dispatcher
 	Slack      *slack.Client
 	Echo       *echo.Echo
@@ -143,11 +144,13 @@ func (a *App) wire(ctx context.Context, clock models.Clock, o BuildOptions) erro
 
 	a.Registries = bot.NewRegistries()
 	hostname, _ := os.Hostname()
+	// Unique per process and instance: containers share pid 1 and
+	// sometimes hostnames, and a lease must name exactly one holder.
+	owner := fmt.Sprintf("%s-%d-%s", hostname, os.Getpid(), uuid.NewString()[:8])
 	a.Worker = bot.NewWorker(a.Store, a.Registries.Jobs, clock, log, metrics, bot.WorkerOptions{
-		// Unique per process and instance: containers share pid 1 and
-		// sometimes hostnames, and a lease must name exactly one holder.
-		Owner: fmt.Sprintf("%s-%d-%s", hostname, os.Getpid(), uuid.NewString()[:8]), Concurrency: cfg.Workers, Lease: cfg.JobLease,
+		Owner: owner, Concurrency: cfg.Workers, Lease: cfg.JobLease,
 	})
+	a.Reminders = bot.NewReminders(a.Store, a.Registries.Notifications, clock, log, owner, 15*time.Second)
 	a.Dispatcher, err = bot.NewDispatcher(a.Registries, a.Store, a.Worker, log, metrics)
 	if err != nil {
 		return err
@@ -172,7 +175,7 @@ func (a *App) wire(ctx context.Context, clock models.Clock, o BuildOptions) erro
 	}
 	a.Echo = web.New(web.Options{
 		Verifier: bot.NewVerifier(cfg.SlackSigningSecret, clock), Dispatcher: a.Dispatcher,
-		Ready: readiness{db: a.db}, Gatherer: promReg, Metrics: metrics, Log: log, Clock: clock,
+		Ready: readiness{db: a.db}, Gatherer: promReg, Metrics: metrics, Log: log, Clock: clock, Incidents: a.Store,
 	})
 	return nil
 }
@@ -221,6 +224,7 @@ func (a *App) Serve(ctx context.Context) error {
 	workerCtx, stopWorker := context.WithCancel(context.WithoutCancel(ctx))
 	go func() { defer close(workerDone); a.Worker.Run(workerCtx) }()
 	go a.pruneReceipts(workerCtx)
+	go a.Reminders.Run(workerCtx)
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.ListenAndServe() }()

@@ -19,7 +19,8 @@ import (
 	"github.com/heraldhq/herald/config"
 )
 
-const slackSimUsage = `usage: herald slack-sim [flags] /incident <text>
+const slackSimUsage = `usage: herald slack-sim [flags] /incident <text>       (opens the declare form)
+       herald slack-sim [flags] declare <title>       (submits the declare form)
        herald slack-sim [flags] mention <text>        (an @incident mention, e.g. "help")
        herald slack-sim [flags] event <file.json>     (an Events API body)
        herald slack-sim [flags] action <file.json>    (an interactivity payload)
@@ -39,6 +40,8 @@ func slackSim(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	user := fs.String("user", "U0DEMOUSER", "Slack user id of the sender")
 	userName := fs.String("user-name", "demo.user", "Slack user name of the sender")
 	channel := fs.String("channel", "C0DEMOCHAN", "Slack channel id")
+	severity := fs.Int("severity", 0, "declare: severity 1-4 (0: unset)")
+	summary := fs.String("summary", "", "declare: summary")
 	if err := fs.Parse(args); err != nil {
 		return usageError{err.Error()}
 	}
@@ -59,6 +62,13 @@ func slackSim(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			"channel_id": {*channel}, "channel_name": {"demo"}, "team_id": {"T0DEMO"}, "team_domain": {"demo"},
 			"trigger_id": {"sim." + randomID()}, "response_url": {"https://hooks.slack.com/commands/T0DEMO/sim"}, "api_app_id": {"A0DEMO"},
 		}.Encode())
+	case kind == "declare":
+		path, contentType = "/slack/actions", "application/x-www-form-urlencoded"
+		payload, err := declareSubmission(strings.Join(rest[1:], " "), *summary, *severity, *user, *userName, *channel)
+		if err != nil {
+			return err
+		}
+		body = []byte(url.Values{"payload": {string(payload)}}.Encode())
 	case kind == "mention":
 		path, contentType = "/slack/events", "application/json"
 		ts := fmt.Sprintf("%d.000100", time.Now().Unix())
@@ -118,4 +128,32 @@ func randomID() string {
 	b := make([]byte, 6)
 	_, _ = rand.Read(b)
 	return strings.ToUpper(hex.EncodeToString(b))
+}
+
+// declareSubmission is the view_submission Slack sends when someone submits
+// the declare form.
+func declareSubmission(title, summary string, severity int, user, userName, channel string) ([]byte, error) {
+	value := func(v string) map[string]any { return map[string]any{"type": "plain_text_input", "value": v} }
+	values := map[string]any{
+		"title":    map[string]any{"title": value(title)},
+		"summary":  map[string]any{"summary": value(summary)},
+		"impact":   map[string]any{"impact": value("")},
+		"services": map[string]any{"services": value("")},
+		"kind":     map[string]any{"kind": map[string]any{"type": "radio_buttons", "selected_option": map[string]any{"value": "live"}}},
+		"lead":     map[string]any{"lead": map[string]any{"type": "users_select"}},
+		"severity": map[string]any{"severity": map[string]any{"type": "static_select"}},
+	}
+	if severity != 0 {
+		values["severity"] = map[string]any{"severity": map[string]any{"type": "static_select", "selected_option": map[string]any{"value": fmt.Sprint(severity)}}}
+	}
+	return json.Marshal(map[string]any{
+		"type": "view_submission", "team": map[string]any{"id": "T0DEMO", "domain": "demo"},
+		"user":       map[string]any{"id": user, "username": userName, "name": userName, "team_id": "T0DEMO"},
+		"api_app_id": "A0DEMO", "trigger_id": "sim." + randomID(),
+		"view": map[string]any{
+			"id": "VSIM" + randomID(), "type": "modal", "callback_id": "declare_incident", "team_id": "T0DEMO",
+			"private_metadata": fmt.Sprintf(`{"c":%q}`, channel),
+			"state":            map[string]any{"values": values},
+		},
+	})
 }
