@@ -357,7 +357,7 @@ type Notification struct {
 	Condition func(ctx context.Context, inc *models.Incident) (bool, error)
 	// Done, checked first, ends the notification for good (e.g. the lead
 	// was set). Nil means never.
-	Done     func(ctx context.Context, inc *models.Incident) (bool, error)
+	Done func(ctx context.Context, inc *models.Incident) (bool, error)
 	Send func(ctx context.Context, inc *models.Incident, n int) error
 	// Gap, when set, is the least time between two sends (e.g. the
 	// status-update interval of the incident's severity).
@@ -441,7 +441,23 @@ type JobFunc func(ctx context.Context, payload []byte) error
 var ErrPermanent = errors.New("permanent failure")
 
 // JobRegistry maps job kinds to their functions.
-type JobRegistry struct{ names registry[JobFunc] }
+type JobRegistry struct {
+	names     registry[JobFunc]
+	onFailure FailureFunc
+}
+
+// FailureFunc is told when a job has failed for good, so the person who
+// asked for the work hears about it instead of it vanishing into a log.
+type FailureFunc func(ctx context.Context, kind string, payload []byte, cause error)
+
+// OnFailure sets the one failure handler; a second call is an error.
+func (r *JobRegistry) OnFailure(fn FailureFunc) error {
+	if r.onFailure != nil {
+		return fmt.Errorf("%w: job failure handler", ErrDuplicateRegistration)
+	}
+	r.onFailure = fn
+	return nil
+}
 
 // NewJobRegistry returns an empty registry.
 func NewJobRegistry() *JobRegistry { return &JobRegistry{names: newRegistry[JobFunc]("job kind")} }

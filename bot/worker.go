@@ -170,6 +170,9 @@ func (w *Worker) runOne(ctx context.Context, j *models.Job) {
 	}
 	w.metrics.job(j.Kind, "failed", took, lag)
 	log.ErrorContext(ctx, "job failed for good", "err", err)
+	if w.jobs.onFailure != nil {
+		w.jobs.onFailure(ctx, j.Kind, []byte(j.Payload.Reveal()), err)
+	}
 }
 
 func runSafely(ctx context.Context, fn JobFunc, payload []byte) (err error) {

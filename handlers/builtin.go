@@ -29,6 +29,7 @@ func RegisterBuiltins(reg *bot.Registries, d Deps) error {
 		reg.Jobs.Register(JobCommsNotice, postNotice(d)),
 		reg.Jobs.Register(JobCommsArchive, archiveComms(d)),
 		reg.Jobs.Register(JobReportDM, reportDM(d)),
+		reg.Jobs.OnFailure(reportFailure(d)),
 
 		// Reminders.
 		reg.Notifications.Register(noLeadReminder(d)),
@@ -37,9 +38,43 @@ func RegisterBuiltins(reg *bot.Registries, d Deps) error {
 		reg.Notifications.Register(takeABreakReminder(d)),
 		reg.Notifications.Register(closeMeReminder(d)),
 
+		// Events and keywords.
+		reg.Events.Register(messageHandler(d, reg.Keywords)),
+		reg.Events.Register(pinAddedHandler(d)),
+		reg.Events.Register(pinRemovedHandler(d)),
+		reg.Events.Register(reactionHandler(d)),
+		reg.Events.Register(channelRenameHandler(d)),
+		reg.Events.Register(memberJoinedHandler(d)),
+		reg.Jobs.Register(JobKeywordReply, postKeywordReply(d)),
+		registerKeywords(reg.Keywords, d),
+
 		// @incident commands.
 		reg.Events.Register(mentionHandler(d, reg.Commands)),
 		reg.Commands.Register(helpCommand(d, reg.Commands)),
+		reg.Commands.Register(leadCommand(d)),
+		reg.Commands.Register(summaryCommand(d)),
+		reg.Commands.Register(impactCommand(d)),
+		reg.Commands.Register(severityCommand(d)),
+		reg.Commands.Register(statusCommand(d)),
+		reg.Commands.Register(renameCommand(d)),
+		reg.Commands.Register(durationCommand(d)),
+		reg.Commands.Register(actionCommand(d)),
+		reg.Commands.Register(actionsCommand(d)),
+		reg.Commands.Register(noteCommand(d)),
+		reg.Commands.Register(timelineCommand(d)),
+		reg.Commands.Register(pageCommand(d)),
+		reg.Commands.Register(ackCommand(d)),
+		reg.Commands.Register(closeCommand(d)),
+		reg.Commands.Register(reopenCommand(d)),
+		reg.Commands.Register(rolesCommand(d)),
+		reg.Commands.Register(roleCommand(d)),
+		reg.Actions.Register(setTextButton(d, summaryField)),
+		reg.Actions.Register(setTextButton(d, impactField)),
+		reg.Actions.Register(cancelButton(d)),
+		reg.Actions.Register(changeTextButton(d, summaryField)),
+		reg.Actions.Register(changeTextButton(d, impactField)),
+		reg.Views.Register(changeTextSubmit(d, summaryField)),
+		reg.Views.Register(changeTextSubmit(d, impactField)),
 	}
 	for _, err := range steps {
 		if err != nil {

@@ -26,7 +26,7 @@ func slackError(what string, err error) error {
 		return nil
 	}
 	if permanentSlackErrors[slackErrorCode(err)] {
-		return fmt.Errorf("%w: %s: %v", bot.ErrPermanent, what, err)
+		return fmt.Errorf("%w: %s: %w", bot.ErrPermanent, what, err)
 	}
 	return fmt.Errorf("%s: %w", what, err)
 }

@@ -41,6 +41,8 @@ type Options struct {
 	Metrics    *bot.Metrics
 	Log        *slog.Logger
 	Clock      models.Clock
+	// Incidents serves the incident pages (/incidents); nil leaves them out.
+	Incidents IncidentReader
 	// MaxBodyBytes bounds request bodies (default 1 MiB; Slack's are far
 	// smaller).
 	MaxBodyBytes int64
@@ -76,6 +78,9 @@ func New(o Options) *echo.Echo {
 		}
 		return c.String(http.StatusOK, "ready\n")
 	})
+	if o.Incidents != nil {
+		registerIncidentPages(e, o)
+	}
 	if o.Gatherer != nil {
 		e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(o.Gatherer, promhttp.HandlerOpts{})))
 	}
