@@ -40,6 +40,9 @@ func HeadlineBlocks(h Headline) []slack.Block {
 		mrkdwn("*Lead*\n" + userRef(inc.Lead)),
 		mrkdwn("*Started*\n" + SlackDate(inc.ReportedAt)),
 	}
+	if inc.AcknowledgedAt != nil {
+		fields = append(fields, mrkdwn("*Acknowledged*\n"+SlackDate(*inc.AcknowledgedAt)))
+	}
 	if inc.ResolvedAt != nil {
 		fields = append(fields, mrkdwn("*Duration*\n"+HumanDuration(inc.Duration(h.Now))))
 	}

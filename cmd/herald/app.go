@@ -159,8 +159,15 @@ func (a *App) wire(ctx context.Context, clock models.Clock, o BuildOptions) erro
 	if err != nil {
 		return err
 	}
+	var keywords []handlers.KeywordConfig
+	if cfg.KeywordsFile != "" {
+		if keywords, err = handlers.LoadKeywords(cfg.KeywordsFile); err != nil {
+			return fmt.Errorf("HERALD_KEYWORDS_FILE: %w", err)
+		}
+		log.Info("keyword replies loaded", "file", cfg.KeywordsFile, "keywords", len(keywords))
+	}
 	err = handlers.RegisterBuiltins(a.Registries, handlers.Deps{
-		Store: a.Store, Slack: a.Slack, Clock: clock, Log: log,
+		Store: a.Store, Slack: a.Slack, Clock: clock, Log: log, Keywords: keywords,
 		Settings: handlers.Settings{
 			BaseURL: cfg.BaseURL, IncidentChannelName: cfg.IncidentChannelName, IncidentChannelID: cfg.IncidentChannelID,
 			ReportsChannelName: cfg.ReportsChannelName, BotName: cfg.IncidentBotName, BotUserID: botUserID,
@@ -225,6 +232,16 @@ func (a *App) Serve(ctx context.Context) error {
 	go func() { defer close(workerDone); a.Worker.Run(workerCtx) }()
 	go a.pruneReceipts(workerCtx)
 	go a.Reminders.Run(workerCtx)
+	if a.cfg.SlackAppToken != "" {
+		// Socket Mode: Slack reaches us over a websocket we open, so no
+		// public URL is needed; the same dispatcher handles what arrives.
+		client := slack.New(a.cfg.SlackBotToken, slack.OptionAppLevelToken(a.cfg.SlackAppToken), slack.OptionAPIURL(a.cfg.SlackAPIURL))
+		go func() {
+			if err := bot.NewSocketMode(client, a.Dispatcher, a.log).Run(workerCtx); err != nil {
+				a.log.Error("Socket Mode stopped; Slack events now arrive only over HTTP", "err", err)
+			}
+		}()
+	}
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.ListenAndServe() }()
