@@ -10,9 +10,9 @@ FUZZTIME ?= 10s
 
 .PHONY: run build test vet lint fuzz bench-ack clean
 
-## run: start Herald on the embedded SQLite store in ./data, Slack in dry-run mode
+## run: start Herald on the embedded SQLite store in ./data, Slack in dry-run mode, example keyword replies
 run:
-	HERALD_DEMO=$${HERALD_DEMO:-true} $(GO) run ./cmd/herald serve
+	HERALD_DEMO=$${HERALD_DEMO:-true} HERALD_KEYWORDS_FILE=$${HERALD_KEYWORDS_FILE-examples/keywords.yaml} $(GO) run ./cmd/herald serve
 
 ## build: a static binary in ./bin/herald
 build:

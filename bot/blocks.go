@@ -17,6 +17,7 @@ const (
 	ActionPage        = "incident.page"
 	ActionClose       = "incident.close"
 	ActionReopen      = "incident.reopen"
+	ActionDoc         = "incident.doc" // a link button: Slack opens the URL
 )
 
 // Headline is everything the headline post shows, gathered by the caller
@@ -71,7 +72,7 @@ func headlineButtons(h Headline) []slack.BlockElement {
 	id := fmt.Sprint(inc.ID)
 	var out []slack.BlockElement
 	if h.DocURL != "" {
-		doc := slack.NewButtonBlockElement("incident.doc", id, plain("📄 Incident doc"))
+		doc := slack.NewButtonBlockElement(ActionDoc, id, plain("📄 Incident doc"))
 		doc.URL = h.DocURL
 		out = append(out, doc)
 	}

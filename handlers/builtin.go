@@ -19,6 +19,7 @@ func RegisterBuiltins(reg *bot.Registries, d Deps) error {
 		// The headline post and its buttons.
 		reg.Jobs.Register(JobHeadline, refreshHeadline(d)),
 		reg.Actions.Register(editButton(d)),
+		reg.Actions.Register(docButton()),
 		reg.Actions.Register(createCommsButton(d)),
 		reg.Actions.Register(pageButton(d)),
 		reg.Actions.Register(closeButton(d)),

@@ -107,3 +107,9 @@ func (d Deps) recordPageRequest(ctx context.Context, inc *models.Incident, actor
 		Text: fmt.Sprintf("%s asked to page %s; paging is not configured, nobody was paged", mention(actor), target),
 	})
 }
+
+// docButton acknowledges clicks on the headline's "Incident doc" link
+// button: Slack opens the URL itself but still tells us about the click.
+func docButton() bot.Action {
+	return bot.Action{ID: bot.ActionDoc, Inline: true, Run: func(context.Context, bot.ActionRequest) error { return nil }}
+}

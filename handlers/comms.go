@@ -61,7 +61,10 @@ func NewChannelNameTemplate(text string) (*template.Template, error) {
 	return t, nil
 }
 
-var nonChannelChars = regexp.MustCompile(`[^a-z0-9_-]+`)
+var (
+	nonChannelChars = regexp.MustCompile(`[^a-z0-9_-]+`)
+	repeatedHyphens = regexp.MustCompile(`-{2,}`)
+)
 
 // Slugify turns text into Slack's channel alphabet: lower-case letters,
 // digits, hyphens and underscores, accents dropped.
@@ -74,6 +77,7 @@ func Slugify(s string) string {
 		b.WriteRune(r)
 	}
 	slug := nonChannelChars.ReplaceAllString(b.String(), "-")
+	slug = repeatedHyphens.ReplaceAllString(slug, "-")
 	return strings.Trim(slug, "-_")
 }
 
@@ -114,8 +118,9 @@ func createComms(d Deps) bot.JobFunc {
 		cc, err := d.Store.CommsChannelFor(ctx, inc.ID)
 		switch {
 		case err == nil && !cc.Pending():
-			// Exists: this click only asks to be let in.
-			return d.invite(ctx, cc.ChannelID, p.Invite)
+			// Exists: finish its set-up if an earlier run was cut short, and
+			// let this click's people in.
+			return d.setUpComms(ctx, inc, cc, p.Invite)
 		case err != nil && !models.IsNotFound(err):
 			return err
 		}
@@ -152,7 +157,11 @@ func createComms(d Deps) bot.JobFunc {
 		if err != nil {
 			return err
 		}
-		return d.setUpComms(ctx, inc, ch.ID, p.Invite)
+		cc, err = d.Store.CommsChannelFor(ctx, inc.ID)
+		if err != nil {
+			return err
+		}
+		return d.setUpComms(ctx, inc, cc, p.Invite)
 	}
 }
 
@@ -173,7 +182,11 @@ func (d Deps) createChannel(ctx context.Context, name string) (*slack.Channel, e
 	return nil, fmt.Errorf("%w: every variant of channel name %q is taken", bot.ErrPermanent, name)
 }
 
-func (d Deps) setUpComms(ctx context.Context, inc *models.Incident, channelID string, extra []string) error {
+// setUpComms invites the reporter, the lead and the extra people, sets the
+// topic and posts and pins the summary. It is safe to run again after a
+// failure at any point: invitations and pins tolerate repeats, and the
+// summary is posted once (its ts is stored).
+func (d Deps) setUpComms(ctx context.Context, inc *models.Incident, cc *models.CommsChannel, extra []string) error {
 	users := append([]string{}, extra...)
 	if inc.Reporter != nil {
 		users = append(users, inc.Reporter.SlackUserID)
@@ -181,20 +194,27 @@ func (d Deps) setUpComms(ctx context.Context, inc *models.Incident, channelID st
 	if inc.Lead != nil {
 		users = append(users, inc.Lead.SlackUserID)
 	}
-	if err := d.invite(ctx, channelID, users); err != nil {
+	if err := d.invite(ctx, cc.ChannelID, users); err != nil {
 		return err
 	}
-	topic := truncate(fmt.Sprintf("Incident #%d: %s | %s", inc.Number, inc.Title, d.Settings.docURL(inc)), 250)
-	if _, err := d.Slack.SetTopicOfConversationContext(ctx, channelID, topic); err != nil {
-		return slackError("setting comms channel topic", err)
+	summaryTS := cc.SummaryTS
+	if summaryTS == "" {
+		topic := truncate(fmt.Sprintf("Incident #%d: %s | %s", inc.Number, inc.Title, d.Settings.docURL(inc)), 250)
+		if _, err := d.Slack.SetTopicOfConversationContext(ctx, cc.ChannelID, topic); err != nil {
+			return slackError("setting comms channel topic", err)
+		}
+		text := fmt.Sprintf("*Incident #%d: %s*\n%s\n\nSeverity: %s · Lead: %s · Doc: %s\nMention me for commands: `@%s help`",
+			inc.Number, bot.EscapeMrkdwn(inc.Title), bot.EscapeMrkdwn(orDash(inc.Summary)), inc.Severity, mention(inc.Lead), d.Settings.docURL(inc), d.Settings.BotName)
+		_, ts, err := d.Slack.PostMessageContext(ctx, cc.ChannelID, slack.MsgOptionText(text, false))
+		if err != nil {
+			return slackError("posting comms channel summary", err)
+		}
+		if err := d.Store.SaveCommsSummary(ctx, cc.ChannelID, ts); err != nil {
+			return err
+		}
+		summaryTS = ts
 	}
-	text := fmt.Sprintf("*Incident #%d: %s*\n%s\n\nSeverity: %s · Lead: %s · Doc: %s\nMention me for commands: `@%s help`",
-		inc.Number, bot.EscapeMrkdwn(inc.Title), bot.EscapeMrkdwn(orDash(inc.Summary)), inc.Severity, mention(inc.Lead), d.Settings.docURL(inc), d.Settings.BotName)
-	_, ts, err := d.Slack.PostMessageContext(ctx, channelID, slack.MsgOptionText(text, false))
-	if err != nil {
-		return slackError("posting comms channel summary", err)
-	}
-	if err := d.Slack.AddPinContext(ctx, channelID, slack.NewRefToMessage(channelID, ts)); err != nil && slackErrorCode(err) != "already_pinned" {
+	if err := d.Slack.AddPinContext(ctx, cc.ChannelID, slack.NewRefToMessage(cc.ChannelID, summaryTS)); err != nil && slackErrorCode(err) != "already_pinned" {
 		return slackError("pinning comms channel summary", err)
 	}
 	return nil

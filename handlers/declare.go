@@ -69,7 +69,7 @@ func declareFromMessage(d Deps) bot.Shortcut {
 	return bot.Shortcut{
 		CallbackID: CallbackDeclareFromMessage,
 		Run: func(ctx context.Context, cb slack.InteractionCallback) error {
-			text := cb.Message.Text
+			text := slackUnescape(cb.Message.Text) // message text arrives with &, < and > escaped
 			title := strings.TrimSpace(strings.SplitN(text, "\n", 2)[0])
 			meta := declareMeta{ChannelID: cb.Channel.ID, MessageTS: cb.Message.Timestamp, MessageUser: cb.Message.User, MessageText: truncate(text, 2000)}
 			view := bot.IncidentModal(bot.CallbackDeclare, bot.IncidentForm{Title: truncate(title, 80), Summary: text}, meta.encode())
@@ -169,13 +169,18 @@ func confirmDeclared(d Deps) bot.JobFunc {
 		}
 		text := fmt.Sprintf("Incident #%d declared: *%s*. The headline post is in %s; the doc is at %s.",
 			inc.Number, bot.EscapeMrkdwn(inc.Title), where, d.Settings.docURL(inc))
-		channel := p.Text
-		if channel == "" {
-			channel = p.UserID // no channel known: a DM
-			_, _, err = d.Slack.PostMessageContext(ctx, channel, slack.MsgOptionText(text, false))
-		} else {
+		if channel := p.Text; channel != "" {
 			_, err = d.Slack.PostEphemeralContext(ctx, channel, p.UserID, slack.MsgOptionText(text, false))
+			switch slackErrorCode(err) {
+			case "":
+				return nil
+			case "channel_not_found", "not_in_channel", "is_archived":
+				// Declared from a channel the bot is not in: say it in a DM.
+			default:
+				return slackError("confirming the declaration", err)
+			}
 		}
+		_, _, err = d.Slack.PostMessageContext(ctx, p.UserID, slack.MsgOptionText(text, false))
 		if err != nil {
 			return slackError("confirming the declaration", err)
 		}

@@ -40,11 +40,19 @@ type ChannelManager interface {
 	AddPinContext(ctx context.Context, channel string, item slack.ItemRef) error
 }
 
+// MessageReader reads channel history (a reacted-to message's text);
+// *slack.Client implements it.
+type MessageReader interface {
+	GetConversationHistoryContext(ctx context.Context, params *slack.GetConversationHistoryParameters) (*slack.GetConversationHistoryResponse, error)
+	GetConversationRepliesContext(ctx context.Context, params *slack.GetConversationRepliesParameters) ([]slack.Message, bool, string, error)
+}
+
 // SlackAPI is everything the built-in handlers use of Slack.
 type SlackAPI interface {
 	Poster
 	ModalOpener
 	ChannelManager
+	MessageReader
 }
 
 // Store is the part of models.Store the handlers use.
@@ -70,6 +78,7 @@ type Store interface {
 	AbandonCommsChannel(ctx context.Context, incidentID int64) error
 	CommsChannelFor(ctx context.Context, incidentID int64) (*models.CommsChannel, error)
 	RenameCommsChannel(ctx context.Context, channelID, name string) error
+	SaveCommsSummary(ctx context.Context, channelID, ts string) error
 	MarkCommsChannelArchived(ctx context.Context, channelID string) error
 
 	SetRole(ctx context.Context, incidentID int64, role, userID string, by *string) error
@@ -79,6 +88,10 @@ type Store interface {
 	TouchParticipant(ctx context.Context, incidentID int64, userID string, at time.Time, spoke bool) error
 	TakeKeywordSlot(ctx context.Context, channelID, keyword string, cooldown time.Duration) (bool, error)
 	RestartReminders(ctx context.Context, incidentID int64, rs ...models.NewReminder) error
+
+	ChangeIncidentRole(ctx context.Context, incidentID int64, role, userID string, actorID *string, apply func(inc *models.Incident, holder *models.IncidentRole) (models.Change, error)) (*models.Incident, error)
+	ChangeCommsChannelName(ctx context.Context, incidentID int64, channelID, name string, actorID *string, apply func(inc *models.Incident, cc *models.CommsChannel) (models.Change, error)) (*models.Incident, error)
+	AddActionItemOnce(ctx context.Context, a *models.ActionItem, entry models.TimelineEvent) (bool, error)
 }
 
 // Settings are the configuration values handlers read.
@@ -126,6 +139,7 @@ type Deps struct {
 	Settings Settings
 	Clock    models.Clock
 	Log      *slog.Logger
+	Keywords []KeywordConfig // from HERALD_KEYWORDS_FILE; see LoadKeywords
 
 	// notifications is set by RegisterBuiltins: new and re-opened
 	// incidents get every registered reminder.

@@ -182,7 +182,6 @@ func (d Deps) closeIncident(ctx context.Context, incidentID int64, actor *models
 		if !inc.IsOpen() {
 			return models.Change{}, models.ErrNoChange
 		}
-		// ChangeIncident loads without people; the rule needs the lead's id only.
 		if err := d.mayClose(inc, actor); err != nil {
 			return models.Change{}, err
 		}

@@ -9,7 +9,11 @@ import (
 // slackTime reads a Slack message ts ("1700000000.000100") as a time, or
 // returns def when it is not one.
 func slackTime(ts string, def time.Time) time.Time {
-	secs, frac, _ := strings.Cut(ts, ".")
+	secs, frac, found := strings.Cut(ts, ".")
+	if !found && len(secs) > 10 {
+		// Some event_ts values come without the dot: seconds, then micros.
+		secs, frac = secs[:10], secs[10:]
+	}
 	s, err := strconv.ParseInt(secs, 10, 64)
 	if err != nil || s <= 0 {
 		return def

@@ -33,6 +33,18 @@ var storedModels = []any{
 	&models.KeywordCooldown{},
 	&models.AuditEntry{},
 	&models.RecurringNotification{},
+	&models.Person{},
+	&models.ContactMethod{},
+	&models.Team{},
+	&models.TeamMember{},
+	&models.OncallAssignment{},
+	&models.PriorityMode{},
+	&models.Plan{},
+	&models.PlanVersion{},
+	&models.MessageTemplate{},
+	&models.Escalation{},
+	&models.Message{},
+	&models.MessageChange{},
 }
 
 // nullableTypes scan SQL NULL without error.

@@ -349,6 +349,14 @@ func (s *Store) CommsChannelFor(ctx context.Context, incidentID int64) (*CommsCh
 	return &cc, nil
 }
 
+// SaveCommsSummary records the channel's pinned summary message.
+func (s *Store) SaveCommsSummary(ctx context.Context, channelID, ts string) error {
+	if err := s.db.WithContext(ctx).Model(&CommsChannel{}).Where("channel_id = ?", channelID).Update("summary_ts", ts).Error; err != nil {
+		return fmt.Errorf("saving comms summary: %w", err)
+	}
+	return nil
+}
+
 // RenameCommsChannel records a channel's new name.
 func (s *Store) RenameCommsChannel(ctx context.Context, channelID, name string) error {
 	if err := s.db.WithContext(ctx).Model(&CommsChannel{}).Where("channel_id = ?", channelID).Update("channel_name", name).Error; err != nil {

@@ -238,6 +238,7 @@ func TestEncryptedRotationAndRekey(t *testing.T) {
 		want := []models.RekeyTable{
 			{Table: "external_users", Examined: 7, Rewritten: 5},
 			{Table: "jobs", Examined: 3, Rewritten: 3},
+			{Table: "contact_methods", Examined: 0, Rewritten: 0},
 		}
 		if fmt.Sprint(rep.Tables) != fmt.Sprint(want) {
 			t.Errorf("rekey report = %+v, want %+v", rep.Tables, want)

@@ -131,6 +131,7 @@ type CommsChannel struct {
 	ChannelID   string
 	ChannelName string
 	Private     bool
+	SummaryTS   string `gorm:"column:summary_ts"` // the pinned summary, once posted
 	CreatedAt   time.Time
 	ArchivedAt  *time.Time
 }

@@ -13,7 +13,7 @@ import (
 
 // encryptedModels lists every model with EncryptedString fields: Rekey
 // re-seals their rows. A new model with an encrypted field is added here.
-var encryptedModels = []any{&ExternalUser{}, &Job{}}
+var encryptedModels = []any{&ExternalUser{}, &Job{}, &ContactMethod{}}
 
 // DefaultRekeyBatch is the number of rows Rekey reads at a time.
 const DefaultRekeyBatch = 500

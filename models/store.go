@@ -248,7 +248,13 @@ func (s *Store) AddTimelineEvent(ctx context.Context, e *TimelineEvent) error {
 	}
 	q := s.db.WithContext(ctx).Omit(clause.Associations)
 	if e.SourceRef != nil {
-		q = q.Clauses(clause.OnConflict{DoNothing: true})
+		// The same outside object again (a retry) adds nothing; one removed
+		// and added again (unpinned, re-pinned) comes back.
+		q = q.Clauses(clause.OnConflict{
+			Columns:     []clause.Column{{Name: "incident_id"}, {Name: "kind"}, {Name: "source_ref"}},
+			TargetWhere: clause.Where{Exprs: []clause.Expression{clause.Expr{SQL: "source_ref IS NOT NULL"}}},
+			DoUpdates:   clause.Assignments(map[string]any{"removed_at": nil}),
+		})
 	}
 	if err := q.Create(e).Error; err != nil {
 		return fmt.Errorf("adding timeline event: %w", err)

@@ -26,8 +26,9 @@ type Message struct {
 	Destination string // Slack user id, e-mail address, phone number: never logged
 	Subject     string
 	Body        string
-	// IncidentNumber is 0 for out-of-band messages.
-	IncidentNumber int64
+	// IncidentID is 0 for out-of-band messages.
+	IncidentID int64
+	ClaimCode  string
 }
 
 // Vendor delivers messages in the modes it supports.
@@ -55,8 +56,8 @@ func (Console) Modes() []Mode { return []Mode{ModeSlack, ModeEmail, ModeSMS, Mod
 // phone numbers or addresses.
 func (c Console) Send(ctx context.Context, m Message) (string, error) {
 	c.Log.InfoContext(ctx, "CONSOLE VENDOR: would page", "mode", m.Mode, "destination", redact(m.Destination),
-		"incident", m.IncidentNumber, "subject", m.Subject, "body", m.Body)
-	return fmt.Sprintf("console-%d", m.IncidentNumber), nil
+		"incident_id", m.IncidentID, "subject", m.Subject, "body", m.Body)
+	return fmt.Sprintf("console-%d-%s", m.IncidentID, m.ClaimCode), nil
 }
 
 // redact keeps the last two characters of a destination, enough to tell

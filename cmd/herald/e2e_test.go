@@ -10,8 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/slack-go/slack"
-
 	"github.com/heraldhq/herald/bot"
 	"github.com/heraldhq/herald/handlers"
 	"github.com/heraldhq/herald/internal/slackfake"
@@ -30,83 +28,6 @@ const (
 	slackDocsTime    = 1531420618
 	slackDocsSigning = "v0=a2114d57b48eac39b9ad189dd8316235a7b4a8d21a10bd27519666489c69b503"
 )
-
-func TestDeclareIncidentBySlashCommand(t *testing.T) {
-	forEachDialect(t, func(t *testing.T, dialect string) {
-		h := newHarness(t, dialect)
-		r := h.slash("Database is on fire")
-		if r.Status != http.StatusOK {
-			t.Fatalf("answer: %s", r)
-		}
-		reply := r.JSON(t)
-		if reply["response_type"] != "ephemeral" {
-			t.Errorf("response_type = %v, want ephemeral", reply["response_type"])
-		}
-		mustContain(t, "reply text", fmt.Sprint(reply["text"]), "Incident #1", "Database is on fire", "#incidents")
-
-		inc, err := h.db.Store.IncidentByNumber(h.ctx, 1)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if inc.Title != "Database is on fire" || inc.Status != models.StatusInvestigating || inc.Source != "slack" || !inc.ReportedAt.Equal(testStart) {
-			t.Errorf("stored incident = %+v", inc)
-		}
-		if inc.Reporter == nil || inc.Reporter.SlackUserID != fixtureUser || inc.Reporter.DisplayName != fixtureUserName {
-			t.Errorf("reporter = %+v, want Slack user %s", inc.Reporter, fixtureUser)
-		}
-		timeline, err := h.db.Store.Timeline(h.ctx, inc.ID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(timeline) != 1 || timeline[0].Kind != models.TimelineDeclared || timeline[0].AuthorID == nil || *timeline[0].AuthorID != inc.Reporter.ID {
-			t.Errorf("timeline = %+v, want one declared entry by the reporter", timeline)
-		}
-		jobs := h.jobs()
-		if len(jobs) != 1 || jobs[0].Kind != handlers.JobPostHeadline || jobs[0].DoneAt != nil {
-			t.Fatalf("jobs = %+v, want one pending %s", jobs, handlers.JobPostHeadline)
-		}
-		// Slack got its answer before Herald called Slack.
-		if calls := h.fake.CallsExcept("auth.test"); len(calls) != 0 {
-			t.Fatalf("Slack called before the jobs ran: %s", calls[0].Method)
-		}
-
-		if ran := h.drain(h.node); ran != 1 {
-			t.Fatalf("drain ran %d jobs, want 1", ran)
-		}
-		posts := h.fake.Calls("chat.postMessage")
-		if len(posts) != 1 {
-			t.Fatalf("chat.postMessage called %d times, want 1", len(posts))
-		}
-		post := posts[0]
-		if post.Param("channel") != "#incidents" || !post.OK() {
-			t.Errorf("headline posted to %q (ok %v), want #incidents", post.Param("channel"), post.OK())
-		}
-		blocks, err := post.Blocks()
-		if err != nil {
-			t.Fatal(err)
-		}
-		header, ok := blocks[0].(*slack.HeaderBlock)
-		if !ok {
-			t.Fatalf("first block is %T, want a header", blocks[0])
-		}
-		mustContain(t, "headline header", header.Text.Text, "Incident #1", "Database is on fire")
-		mustContain(t, "headline", post.AllText(), "<@"+fixtureUser+">", "Investigating")
-
-		hp, err := h.db.Store.HeadlinePostFor(h.ctx, inc.ID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if hp.ChannelID != h.fake.ChannelID("incidents") || hp.ChannelID != post.ResponseField("channel") || hp.MessageTS != post.ResponseField("ts") {
-			t.Errorf("headline post saved as %s/%s, Slack answered %s/%s", hp.ChannelID, hp.MessageTS, post.ResponseField("channel"), post.ResponseField("ts"))
-		}
-		if jobs := h.jobs(); jobs[0].DoneAt == nil {
-			t.Errorf("headline job not marked done: %+v", jobs[0])
-		}
-		if ran := h.drain(h.node); ran != 0 || len(h.fake.Calls("chat.postMessage")) != 1 {
-			t.Errorf("a second drain ran %d jobs and posted again", ran)
-		}
-	})
-}
 
 // Slack's own example request, byte for byte, with exactly the headers
 // Slack sends: the signature must verify (it is for a command Herald does
@@ -155,52 +76,61 @@ func TestSlackDocumentedSigningExample(t *testing.T) {
 	})
 }
 
-func TestReplayedSlashCommandDeclaresOnce(t *testing.T) {
+// Slack redelivers a view_submission it got no answer to, and a person may
+// press Declare twice: the view id makes it one incident however the
+// deliveries arrive.
+func TestReplayedViewSubmissionDeclaresOnce(t *testing.T) {
 	forEachDialect(t, func(t *testing.T, dialect string) {
 		h := newHarness(t, dialect)
-		body := []byte(h.slashForm("/incident", "Database is on fire").Encode())
+		form := incidentForm{Title: "Database is on fire", Severity: models.SEV3}
+		body := h.viewSubmission(h.declareModal(), reporter, form)
 		hdr := h.signedHeaders(formType, body)
 
-		// Delivered twice in a row, then five times at once: the same
-		// trigger_id always finds the first incident.
-		answers := []response{h.do(h.node, "/slack/commands", hdr, body), h.do(h.node, "/slack/commands", hdr, body)}
+		// Delivered twice in a row, then five times at once.
+		answers := []response{h.do(h.node, "/slack/actions", hdr, body), h.do(h.node, "/slack/actions", hdr, body)}
 		var mu sync.Mutex
 		var wg sync.WaitGroup
+		start := make(chan struct{})
 		for range 5 {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				r := h.do(h.node, "/slack/commands", hdr, body)
+				<-start
+				r := h.do(h.node, "/slack/actions", hdr, body)
 				mu.Lock()
 				answers = append(answers, r)
 				mu.Unlock()
 			}()
 		}
+		close(start)
 		wg.Wait()
 		for i, r := range answers {
-			if r.Status != http.StatusOK || !strings.Contains(fmt.Sprint(r.JSON(t)["text"]), "Incident #1 declared") {
-				t.Errorf("delivery %d: %s", i, r)
+			if r.Status != http.StatusOK || len(r.Body) != 0 {
+				t.Errorf("delivery %d: %s, want an empty 200 (the modal closes)", i, r)
 			}
 		}
 		if n := h.count("incidents"); n != 1 {
 			t.Errorf("%d incidents, want 1", n)
 		}
-		if n := h.count("jobs"); n != 1 {
-			t.Errorf("%d jobs, want 1 headline job", n)
+		if n := h.count("jobs"); n != 2 {
+			t.Errorf("%d jobs, want 2 (headline and confirmation)", n)
 		}
 		if n := h.count("timeline_events"); n != 1 {
 			t.Errorf("%d timeline events, want 1", n)
 		}
 
-		// Another invocation (new trigger_id) is another incident.
-		if r := h.slash("Database is on fire"); !strings.Contains(string(r.Body), "Incident #2") {
-			t.Errorf("new trigger_id: %s, want Incident #2", r)
+		// Another modal (new view id) is another incident.
+		if inc := h.declare(form); inc.Number != 2 {
+			t.Errorf("new view: incident #%d, want #2", inc.Number)
 		}
-		if ran := h.drain(h.node); ran != 2 {
-			t.Errorf("drain ran %d jobs, want 2", ran)
+		if ran := h.drain(h.node); ran != 4 {
+			t.Errorf("drain ran %d jobs, want 4", ran)
 		}
 		if n := len(h.fake.Calls("chat.postMessage")); n != 2 {
 			t.Errorf("%d headline posts, want one per incident", n)
+		}
+		if n := len(h.ephemerals(reporter.ID)); n != 2 {
+			t.Errorf("%d confirmations, want one per incident", n)
 		}
 	})
 }
@@ -210,15 +140,25 @@ func TestSlashCommandMistakesAreExplained(t *testing.T) {
 		h := newHarness(t, dialect)
 		for _, tc := range []struct {
 			name, command, text string
+			mutate              func(url.Values)
+			inject              func(f *slackfake.Fake)
 			want                []string
 		}{
-			{"no title", "/incident", "", []string{"Say what is wrong", "/incident "}},
-			{"blank title", "/incident", " \t ", []string{"Say what is wrong"}},
-			{"title too long", "/incident", strings.Repeat("x", models.MaxTitleLength+1), []string{"151 characters", "150"}},
-			{"unknown command", "/foo", "bar", []string{"does not handle /foo", "Request URL"}},
+			{name: "title too long", command: "/incident", text: strings.Repeat("x", models.MaxTitleLength+1), want: []string{"151 characters", "150"}},
+			{name: "no trigger_id", command: "/incident", text: "Database is on fire", mutate: func(f url.Values) { f.Del("trigger_id") }, want: []string{"no trigger_id", "try again"}},
+			{name: "trigger expired", command: "/incident", text: "Database is on fire", inject: func(f *slackfake.Fake) { f.FailNext("views.open", "expired_trigger_id") },
+				want: []string{"could not do that just now", "Nothing was declared", "try again"}},
+			{name: "unknown command", command: "/foo", text: "bar", want: []string{"does not handle /foo", "Request URL"}},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
-				r := h.postSigned("/slack/commands", formType, []byte(h.slashForm(tc.command, tc.text).Encode()), nil)
+				form := h.slashForm(tc.command, tc.text)
+				if tc.mutate != nil {
+					tc.mutate(form)
+				}
+				if tc.inject != nil {
+					tc.inject(h.fake)
+				}
+				r := h.postSigned("/slack/commands", formType, []byte(form.Encode()), nil)
 				if r.Status != http.StatusOK {
 					t.Fatalf("answer %s, want 200 (Slack shows only a 200's text)", r)
 				}
@@ -230,6 +170,13 @@ func TestSlashCommandMistakesAreExplained(t *testing.T) {
 			})
 		}
 		h.drain(h.node)
+		if calls := h.fake.CallsExcept("auth.test", "views.open"); len(calls) != 0 {
+			t.Errorf("Slack was called %d times besides views.open: first %s", len(calls), calls[0].Method)
+		}
+		if n := len(h.fake.Calls("views.open")); n != 1 {
+			t.Errorf("views.open called %d times, want only the failed one", n)
+		}
+		h.fake.Reset()
 		h.assertNothingStored()
 	})
 }
@@ -245,6 +192,7 @@ func TestUnverifiedRequestsAreRejected(t *testing.T) {
 			{"/slack/commands", formType, []byte(h.slashForm("/incident", "Database is on fire").Encode())},
 			{"/slack/events", "application/json", mentionEvent(t, "Ev0UNSIGNED", botMention+" help", nil)},
 			{"/slack/actions", formType, []byte(actionPayload)},
+			{"/slack/actions", formType, h.viewSubmission(h.declareModal(), reporter, incidentForm{Title: "Database is on fire", Severity: models.SEV1})},
 		}
 		sign := func(secret string, at time.Time, body []byte) http.Header { return bot.Sign(secret, at, body) }
 		cases := []struct {
@@ -292,9 +240,9 @@ func TestUnverifiedRequestsAreRejected(t *testing.T) {
 				return hdr, b
 			}, "does not match"},
 		}
-		for _, ep := range endpoints {
+		for i, ep := range endpoints {
 			for _, tc := range cases {
-				t.Run(ep.path+"/"+tc.name, func(t *testing.T) {
+				t.Run(fmt.Sprintf("%s#%d/%s", ep.path, i, tc.name), func(t *testing.T) {
 					hdr, body := tc.headers(ep.body)
 					hdr.Set("Content-Type", ep.contentType)
 					r := h.do(h.node, ep.path, hdr, body)
@@ -326,6 +274,8 @@ func TestMalformedRequests(t *testing.T) {
 			return []byte(form.Encode())
 		}
 		oversized := []byte(h.slashForm("/incident", strings.Repeat("x", 1<<20)).Encode())
+		oversizedView := h.viewSubmission(h.declareModal(), reporter, incidentForm{Title: "Database is on fire", Summary: strings.Repeat("x", 1<<20)})
+		badState := url.Values{"payload": {`{"type":"view_submission","user":{"id":"W111"},"view":{"id":"V1","callback_id":"declare_incident","state":"nope"}}`}}.Encode()
 		for _, tc := range []struct {
 			name, path, contentType string
 			body                    []byte
@@ -335,12 +285,15 @@ func TestMalformedRequests(t *testing.T) {
 			{"slash without command", "/slack/commands", formType, without("command"), http.StatusBadRequest, []string{"missing command"}},
 			{"slash without user_id", "/slack/commands", formType, without("user_id"), http.StatusBadRequest, []string{"missing user_id"}},
 			{"slash without both", "/slack/commands", formType, without("command", "user_id"), http.StatusBadRequest, []string{"command, user_id"}},
+			{"slash without channel_id", "/slack/commands", formType, without("channel_id"), http.StatusBadRequest, []string{"missing channel_id"}},
 			{"slash not form-encoded", "/slack/commands", formType, []byte("command=%zz"), http.StatusBadRequest, []string{"not form-encoded"}},
 			{"slash over 1 MiB", "/slack/commands", formType, oversized, http.StatusRequestEntityTooLarge, []string{"larger than 1048576 bytes"}},
 			{"event not JSON", "/slack/events", "application/json", []byte("{not json"), http.StatusBadRequest, []string{"malformed Slack payload"}},
 			{"event callback without event_id", "/slack/events", "application/json", mentionEvent(t, "", botMention+" help", nil), http.StatusBadRequest, []string{"event_id"}},
 			{"action without payload", "/slack/actions", formType, []byte("foo=bar"), http.StatusBadRequest, []string{"payload"}},
 			{"action payload not JSON", "/slack/actions", formType, []byte("payload=%7Bnope"), http.StatusBadRequest, []string{"malformed Slack payload"}},
+			{"view submission state not an object", "/slack/actions", formType, []byte(badState), http.StatusBadRequest, []string{"malformed Slack payload"}},
+			{"view submission over 1 MiB", "/slack/actions", formType, oversizedView, http.StatusRequestEntityTooLarge, []string{"larger than 1048576 bytes"}},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
 				r := h.postSigned(tc.path, tc.contentType, tc.body, nil)
@@ -509,6 +462,67 @@ func TestReplicasShareOneEvent(t *testing.T) {
 	})
 }
 
+// The headline job meets Slack's failures: permanent ones are not retried
+// (and say so in the log), a rate limit waits exactly Retry-After without
+// spending an attempt, a 5xx backs off.
+// Slack retries a view_submission against whichever replica the load
+// balancer picks: both replicas answer, one incident exists, and the two
+// workers post its headline and confirmation once.
+func TestReplicasShareOneDeclaration(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, dialect string) {
+		h := newHarness(t, dialect)
+		replicas := []*node{h.node, h.startNode()}
+		body := h.viewSubmission(h.declareModal(), reporter, incidentForm{Title: "Database is on fire", Severity: models.SEV1, Lead: leadID})
+		hdr := h.signedHeaders(formType, body)
+		start := make(chan struct{})
+		var wg sync.WaitGroup
+		answers := make(chan response, 2*len(replicas))
+		for _, n := range replicas {
+			for range 2 {
+				wg.Add(1)
+				go func() { defer wg.Done(); <-start; answers <- h.do(n, "/slack/actions", hdr, body) }()
+			}
+		}
+		close(start)
+		wg.Wait()
+		close(answers)
+		for r := range answers {
+			if r.Status != http.StatusOK || len(r.Body) != 0 {
+				t.Errorf("delivery answered %s, want an empty 200", r)
+			}
+		}
+		if n := h.count("incidents"); n != 1 {
+			t.Fatalf("%d incidents, want 1", n)
+		}
+		// Both replicas work until nothing is left (a busy headline lease
+		// puts a job back for a second or so).
+		for range 5 {
+			ran := make([]int, len(replicas))
+			for i, n := range replicas {
+				wg.Add(1)
+				go func() { defer wg.Done(); ran[i] = h.drain(n) }()
+			}
+			wg.Wait()
+			if pending, _ := h.db.Store.PendingJobs(h.ctx); pending == 0 {
+				break
+			}
+			h.clock.Advance(5 * time.Second)
+		}
+		if pending, _ := h.db.Store.PendingJobs(h.ctx); pending != 0 {
+			t.Errorf("%d jobs still pending", pending)
+		}
+		if n := len(h.fake.Calls("chat.postMessage")) - len(h.fake.Messages(h.commsChannelID(1))); n != 1 {
+			t.Errorf("%d headline posts, want 1", n)
+		}
+		if n := len(h.fake.Calls("conversations.create")); n != 1 {
+			t.Errorf("%d comms channels created, want 1", n)
+		}
+		if n := len(h.ephemerals(reporter.ID)); n != 1 {
+			t.Errorf("%d confirmations, want 1", n)
+		}
+	})
+}
+
 func TestSlackAPIFailures(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
@@ -517,34 +531,36 @@ func TestSlackAPIFailures(t *testing.T) {
 		// between minWait and maxWait.
 		permanent        bool
 		minWait, maxWait time.Duration
+		attempts         int // recorded after the failure
 		lastError        string
-		logged           string
+		logged           []string
 	}{
 		{name: "channel not found", inject: func(f *slackfake.Fake) { f.FailNext("chat.postMessage", "channel_not_found") },
-			permanent: true, lastError: "channel_not_found", logged: "job failed for good"},
+			permanent: true, attempts: 1, lastError: "channel_not_found", logged: []string{"job failed for good", "channel_not_found"}},
 		{name: "token revoked", inject: func(f *slackfake.Fake) { f.FailNext("chat.postMessage", "token_revoked") },
-			permanent: true, lastError: "token_revoked", logged: "job failed for good"},
+			permanent: true, attempts: 1, lastError: "token_revoked", logged: []string{"job failed for good", "token_revoked"}},
 		{name: "rate limited", inject: func(f *slackfake.Fake) { f.RateLimitNext("chat.postMessage", 2*time.Second) },
-			minWait: 2 * time.Second, maxWait: 2 * time.Second, lastError: "rate limit", logged: "will retry"},
+			minWait: 2 * time.Second, maxWait: 2 * time.Second, attempts: 0, lastError: "rate limit", logged: []string{"Slack rate limit; job deferred"}},
 		{name: "Slack unavailable", inject: func(f *slackfake.Fake) { f.HTTPErrorNext("chat.postMessage", http.StatusServiceUnavailable) },
-			minWait: 500 * time.Millisecond, maxWait: time.Second, lastError: "503", logged: "will retry"},
+			minWait: 500 * time.Millisecond, maxWait: time.Second, attempts: 1, lastError: "503", logged: []string{"will retry", "503"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			forEachDialect(t, func(t *testing.T, dialect string) {
 				h := newHarness(t, dialect)
 				tc.inject(h.fake)
-				if r := h.slash("Database is on fire"); r.Status != http.StatusOK {
-					t.Fatalf("declare: %s", r)
-				}
+				inc := h.declare(incidentForm{Title: "Database is on fire", Severity: models.SEV3})
 				failedAt := h.now()
-				if ran := h.drain(h.node); ran != 1 {
-					t.Fatalf("drain ran %d jobs, want 1", ran)
+				if ran := h.drain(h.node); ran != 2 {
+					t.Fatalf("drain ran %d jobs, want 2 (headline and confirmation)", ran)
 				}
-				job := h.jobs()[0]
-				if job.Attempts != 1 || job.DoneAt != nil || !strings.Contains(job.LastError, tc.lastError) {
-					t.Errorf("job after the failure: attempts %d, done %v, last error %q (want %q)", job.Attempts, job.DoneAt, job.LastError, tc.lastError)
+				job := h.jobOfKind(handlers.JobHeadline)
+				if job.Attempts != tc.attempts || job.DoneAt != nil || !strings.Contains(job.LastError, tc.lastError) {
+					t.Errorf("headline job after the failure: attempts %d (want %d), done %v, last error %q (want %q)", job.Attempts, tc.attempts, job.DoneAt, job.LastError, tc.lastError)
 				}
-				mustContain(t, "log", h.logs.String(), tc.logged, tc.lastError)
+				mustContain(t, "log", h.logs.String(), tc.logged...)
+				if confirm := h.jobOfKind(handlers.JobDeclareConfirm); confirm.DoneAt == nil {
+					t.Errorf("the confirmation waited for the headline: %+v", confirm)
+				}
 
 				if tc.permanent {
 					if job.FailedAt == nil {
@@ -554,11 +570,11 @@ func TestSlackAPIFailures(t *testing.T) {
 					if ran := h.drain(h.node); ran != 0 {
 						t.Errorf("a permanently failed job ran again (%d)", ran)
 					}
-					if n := len(h.fake.Calls("chat.postMessage")); n != 1 {
-						t.Errorf("chat.postMessage called %d times, want 1", n)
+					if posts, _ := h.headlineCalls(); posts != 1 {
+						t.Errorf("headline posted %d times, want 1 (no retry)", posts)
 					}
-					if n := h.count("headline_posts"); n != 0 {
-						t.Errorf("%d headline posts saved", n)
+					if hp, err := h.db.Store.HeadlinePostFor(h.ctx, inc.ID); err == nil && (hp.Posted() || hp.PostingUntil != nil) {
+						t.Errorf("headline row after the failure: %+v, want not posted and not leased", hp)
 					}
 					return
 				}
@@ -581,15 +597,20 @@ func TestSlackAPIFailures(t *testing.T) {
 				if ran := h.drain(h.node); ran != 1 {
 					t.Fatalf("due retry: drain ran %d jobs, want 1", ran)
 				}
-				posts := h.fake.Calls("chat.postMessage")
+				var posts []slackfake.Call
+				for _, c := range h.fake.Calls("chat.postMessage") {
+					if c.Param("channel") == "#incidents" {
+						posts = append(posts, c)
+					}
+				}
 				if len(posts) != 2 || posts[0].OK() || !posts[1].OK() {
 					t.Fatalf("chat.postMessage calls: %d, want a failed one then a good one", len(posts))
 				}
-				hp, err := h.db.Store.HeadlinePostFor(h.ctx, 1)
-				if err != nil || hp.MessageTS != posts[1].ResponseField("ts") {
-					t.Errorf("headline post %+v (%v), want ts %s", hp, err, posts[1].ResponseField("ts"))
+				hp, err := h.db.Store.HeadlinePostFor(h.ctx, inc.ID)
+				if err != nil || hp.MessageTS != posts[1].ResponseField("ts") || hp.RenderedVersion != inc.Version {
+					t.Errorf("headline post %+v (%v), want ts %s at version %d", hp, err, posts[1].ResponseField("ts"), inc.Version)
 				}
-				if job := h.jobs()[0]; job.DoneAt == nil || job.Attempts != 2 {
+				if job := h.jobOfKind(handlers.JobHeadline); job.DoneAt == nil || job.Attempts != tc.attempts+1 {
 					t.Errorf("job after the retry: %+v", job)
 				}
 			})
@@ -599,15 +620,13 @@ func TestSlackAPIFailures(t *testing.T) {
 
 func TestJobsSurviveACrash(t *testing.T) {
 	forEachDialect(t, func(t *testing.T, dialect string) {
-		t.Run("before the job ran", func(t *testing.T) {
+		t.Run("before the jobs ran", func(t *testing.T) {
 			h := newHarness(t, dialect)
-			if r := h.slash("Database is on fire"); r.Status != http.StatusOK {
-				t.Fatalf("declare: %s", r)
-			}
+			h.declare(incidentForm{Title: "Database is on fire"})
 			h.node.crash()
 			restarted := h.startNode()
-			if ran := h.drain(restarted); ran != 1 {
-				t.Fatalf("restarted replica ran %d jobs, want 1", ran)
+			if ran := h.drain(restarted); ran != 2 {
+				t.Fatalf("restarted replica ran %d jobs, want 2", ran)
 			}
 			h.drain(restarted)
 			if n := len(h.fake.Calls("chat.postMessage")); n != 1 {
@@ -617,14 +636,12 @@ func TestJobsSurviveACrash(t *testing.T) {
 				t.Errorf("%d headline posts saved, want 1", n)
 			}
 		})
-		t.Run("while the job ran", func(t *testing.T) {
+		t.Run("while the jobs ran", func(t *testing.T) {
 			h := newHarness(t, dialect)
-			if r := h.slash("Database is on fire"); r.Status != http.StatusOK {
-				t.Fatalf("declare: %s", r)
-			}
-			// A replica takes the job and dies before finishing it.
+			h.declare(incidentForm{Title: "Database is on fire"})
+			// A replica takes the jobs and dies before finishing them.
 			leased, err := h.db.Store.LeaseJobs(h.ctx, "replica-that-dies", 10, h.cfg.JobLease)
-			if err != nil || len(leased) != 1 {
+			if err != nil || len(leased) != 2 {
 				t.Fatalf("leasing: %d jobs, %v", len(leased), err)
 			}
 			h.node.crash()
@@ -633,14 +650,16 @@ func TestJobsSurviveACrash(t *testing.T) {
 				t.Fatalf("took over a job whose lease still runs (%d)", ran)
 			}
 			h.clock.Advance(h.cfg.JobLease + time.Second)
-			if ran := h.drain(restarted); ran != 1 {
-				t.Fatalf("after the lease ran out: drain ran %d jobs, want 1", ran)
+			if ran := h.drain(restarted); ran != 2 {
+				t.Fatalf("after the lease ran out: drain ran %d jobs, want 2", ran)
 			}
 			if n := len(h.fake.Calls("chat.postMessage")); n != 1 {
 				t.Errorf("headline posted %d times, want once", n)
 			}
-			if job := h.jobs()[0]; job.DoneAt == nil || job.Attempts != 2 {
-				t.Errorf("job after the takeover: %+v", job)
+			for _, job := range h.jobs() {
+				if job.DoneAt == nil || job.Attempts != 2 {
+					t.Errorf("job after the takeover: %+v", job)
+				}
 			}
 		})
 	})
@@ -657,6 +676,8 @@ func TestOperationalEndpoints(t *testing.T) {
 		}
 		h.slash("Database is on fire")
 		h.do(h.node, "/slack/commands", http.Header{"Content-Type": {formType}}, []byte("command=%2Fincident"))
+		h.declare(incidentForm{Title: "Database is on fire"})
+		h.drain(h.node)
 		r := h.get("/metrics")
 		if r.Status != http.StatusOK {
 			t.Fatalf("/metrics: %d", r.Status)
@@ -666,6 +687,8 @@ func TestOperationalEndpoints(t *testing.T) {
 			`herald_slack_requests_total{endpoint="commands",outcome="ok"} 1`,
 			`herald_slack_requests_total{endpoint="commands",outcome="unauthorized"} 1`,
 			`herald_slack_ack_seconds_count{endpoint="commands"}`,
+			`herald_slack_requests_total{endpoint="actions",outcome="ok"} 1`,
+			`herald_jobs_total{kind="headline.refresh",outcome="done"} 1`,
 		)
 	})
 }

@@ -75,6 +75,7 @@ type Fake struct {
 	calls     []Call
 	faults    map[string][]fault
 	custom    map[string]HandlerFunc
+	methods   map[string]methodFunc
 	seq       int64
 	channels  map[string]*Channel // by id
 	chanOrder []string
@@ -107,6 +108,7 @@ func New(tb testing.TB, opts ...Option) *Fake {
 		views:     map[string]map[string]any{},
 		homeViews: map[string]string{},
 		client:    &http.Client{Timeout: 10 * time.Second},
+		methods:   builtinMethods(),
 	}
 	for _, o := range opts {
 		o(f)
@@ -245,7 +247,7 @@ func (f *Fake) serve(w http.ResponseWriter, r *http.Request) {
 		f.answer(w, c, http.StatusOK, nil, h(c))
 		return
 	}
-	if h, ok := builtins[method]; ok {
+	if h, ok := f.methods[method]; ok {
 		res := h(f, &c)
 		f.mu.Unlock()
 		f.answer(w, c, http.StatusOK, nil, res)

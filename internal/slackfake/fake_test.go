@@ -308,7 +308,7 @@ func TestForwardedToSlacktestAndCustom(t *testing.T) {
 	f := slackfake.New(t)
 	api := client(f)
 
-	// reactions.add and setTopic are answered by slacktest.
+	// reactions.add is answered by slacktest; setTopic is built in (members.go).
 	if err := api.AddReactionContext(ctx, "question", slack.NewRefToMessage("C123ABC456", "1515449522.000016")); err != nil {
 		t.Fatal(err)
 	}

@@ -231,25 +231,39 @@ func jsonParam(c *Call, key string, v any) bool {
 
 // --- methods -----------------------------------------------------------
 
-var builtins = map[string]func(f *Fake, c *Call) result{
-	"auth.test":             authTest,
-	"chat.postMessage":      postMessage,
-	"chat.postEphemeral":    postEphemeral,
-	"chat.update":           updateMessage,
-	"chat.getPermalink":     getPermalink,
-	"views.open":            openView,
-	"views.push":            openView,
-	"views.update":          updateView,
-	"views.publish":         publishView,
-	"pins.add":              addPin,
-	"pins.remove":           removePin,
-	"conversations.create":  createConversation,
-	"conversations.info":    conversationInfo,
-	"conversations.list":    listConversations,
-	"conversations.join":    joinConversation,
-	"conversations.archive": archiveConversation,
-	"users.info":            userInfo,
-	"users.lookupByEmail":   userByEmail,
+// methodFunc answers one Web API method; it runs with f.mu held.
+type methodFunc func(f *Fake, c *Call) result
+
+// builtinMethods is every method the fake answers itself, assembled
+// explicitly for each Fake (no package-level registration).
+func builtinMethods() map[string]methodFunc {
+	m := baseMethods()
+	addMemberMethods(m)
+	addHistoryMethods(m)
+	return m
+}
+
+func baseMethods() map[string]methodFunc {
+	return map[string]methodFunc{
+		"auth.test":             authTest,
+		"chat.postMessage":      postMessage,
+		"chat.postEphemeral":    postEphemeral,
+		"chat.update":           updateMessage,
+		"chat.getPermalink":     getPermalink,
+		"views.open":            openView,
+		"views.push":            openView,
+		"views.update":          updateView,
+		"views.publish":         publishView,
+		"pins.add":              addPin,
+		"pins.remove":           removePin,
+		"conversations.create":  createConversation,
+		"conversations.info":    conversationInfo,
+		"conversations.list":    listConversations,
+		"conversations.join":    joinConversation,
+		"conversations.archive": archiveConversation,
+		"users.info":            userInfo,
+		"users.lookupByEmail":   userByEmail,
+	}
 }
 
 func authTest(_ *Fake, _ *Call) result {

@@ -13,6 +13,8 @@ ALTER TABLE headline_posts ADD COLUMN rendered_version BIGINT NOT NULL DEFAULT 0
 ALTER TABLE headline_posts ADD COLUMN posting_until TIMESTAMPTZ;
 
 ALTER TABLE comms_channels ADD COLUMN private BOOLEAN NOT NULL DEFAULT FALSE;
+-- The pinned summary message, once posted: set-up resumes without posting it twice.
+ALTER TABLE comms_channels ADD COLUMN summary_ts TEXT NOT NULL DEFAULT '';
 
 ALTER TABLE timeline_events ADD COLUMN removed_at TIMESTAMPTZ;
 
@@ -72,6 +74,7 @@ DROP TABLE participants;
 DROP TABLE action_items;
 DROP TABLE incident_roles;
 ALTER TABLE timeline_events DROP COLUMN removed_at;
+ALTER TABLE comms_channels DROP COLUMN summary_ts;
 ALTER TABLE comms_channels DROP COLUMN private;
 ALTER TABLE headline_posts DROP COLUMN posting_until;
 ALTER TABLE headline_posts DROP COLUMN rendered_version;

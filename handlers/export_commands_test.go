@@ -1,0 +1,4 @@
+package handlers
+
+// PagingNotConfiguredForTest is what every page request answers.
+const PagingNotConfiguredForTest = pagingNotConfigured

@@ -1,0 +1,414 @@
+package models
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"gorm.io/gorm/clause"
+)
+
+// Escalation states.
+const (
+	EscalationActive    = "active"
+	EscalationClaimed   = "claimed"
+	EscalationResolved  = "resolved"
+	EscalationExhausted = "exhausted"
+)
+
+// Message statuses.
+const (
+	MessageQueued     = "queued"
+	MessageSending    = "sending"
+	MessageSent       = "sent"
+	MessageDelivered  = "delivered"
+	MessageFailed     = "failed"
+	MessageSuppressed = "suppressed"
+)
+
+// Escalation is an incident working through a plan version.
+type Escalation struct {
+	ID            int64
+	IncidentID    int64
+	PlanVersionID int64
+	State         string
+	Step          int
+	StepStartedAt time.Time
+	NextCheckAt   *time.Time
+	ClaimedBy     string
+	ClaimedAt     *time.Time
+	LeaseOwner    *string
+	LeaseUntil    *time.Time
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
+}
+
+// Message is one attempt to reach one person in one mode.
+type Message struct {
+	ID            int64
+	IncidentID    *int64
+	EscalationID  *int64
+	PlanVersionID *int64
+	Step          int
+	Notification  int
+	SendIndex     int
+	PersonID      *string
+	Role          string
+	Target        string
+	Mode          string
+	Priority      string
+	Subject       string
+	Body          string
+	ClaimCode     string
+	Optional      bool
+	OutOfBand     bool
+	Application   string
+	Status        string
+	Vendor        string
+	VendorID      string
+	Error         string
+	Attempts      int
+	NotBefore     time.Time
+	LeaseOwner    *string
+	LeaseUntil    *time.Time
+	CreatedAt     time.Time
+	SentAt        *time.Time
+	DeliveredAt   *time.Time
+}
+
+// MessageChange is one line of a message's append-only history.
+type MessageChange struct {
+	ID         int64
+	MessageID  int64
+	At         time.Time
+	FromStatus string
+	ToStatus   string
+	Detail     string
+}
+
+// ErrEscalationExists means the incident already escalates.
+var ErrEscalationExists = errors.New("incident is already escalating")
+
+// StartEscalation begins escalating an incident under a plan version; the
+// first check is due at once.
+func (s *Store) StartEscalation(ctx context.Context, incidentID, planVersionID int64) (*Escalation, error) {
+	now := s.clock.Now().UTC()
+	e := Escalation{IncidentID: incidentID, PlanVersionID: planVersionID, State: EscalationActive, StepStartedAt: now, NextCheckAt: &now, CreatedAt: now, UpdatedAt: now}
+	res := s.db.WithContext(ctx).Clauses(clause.OnConflict{DoNothing: true}).Create(&e)
+	if res.Error != nil {
+		return nil, fmt.Errorf("starting escalation: %w", res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return nil, ErrEscalationExists
+	}
+	return &e, nil
+}
+
+// EscalationOf returns an incident's escalation.
+func (s *Store) EscalationOf(ctx context.Context, incidentID int64) (*Escalation, error) {
+	var e Escalation
+	if err := s.db.WithContext(ctx).Where("incident_id = ?", incidentID).Take(&e).Error; err != nil {
+		return nil, fmt.Errorf("loading escalation of incident %d: %w", incidentID, err)
+	}
+	return &e, nil
+}
+
+// LeaseDueEscalations hands active escalations whose check is due to owner.
+func (s *Store) LeaseDueEscalations(ctx context.Context, owner string, limit int, lease time.Duration) ([]Escalation, error) {
+	now := s.clock.Now().UTC()
+	lock := ""
+	if s.Dialect() == DialectPostgres {
+		lock = "FOR UPDATE SKIP LOCKED"
+	}
+	var out []Escalation
+	err := s.db.WithContext(ctx).Raw(`UPDATE escalations SET lease_owner = ?, lease_until = ?
+		WHERE id IN (SELECT id FROM escalations
+			WHERE state = 'active' AND next_check_at <= ? AND (lease_until IS NULL OR lease_until < ?)
+			ORDER BY next_check_at LIMIT ? `+lock+`)
+		RETURNING *`, owner, now.Add(lease), now, now, limit).Find(&out).Error
+	if err != nil {
+		return nil, fmt.Errorf("leasing escalations: %w", err)
+	}
+	return out, nil
+}
+
+// EscalationUpdate is what one check decided.
+type EscalationUpdate struct {
+	Step          int
+	StepStartedAt time.Time
+	NextCheckAt   *time.Time // nil: nothing more to do
+	State         string
+}
+
+// FinishEscalationCheck stores a check's result and the messages it
+// planned, in one transaction, and releases the lease. Messages already
+// planned (same escalation, step, notification, send and person) are
+// skipped, so two engines planning the same send insert it once. A check
+// of an escalation that was claimed or resolved meanwhile changes nothing.
+func (s *Store) FinishEscalationCheck(ctx context.Context, e *Escalation, u EscalationUpdate, msgs []Message) (planned int, err error) {
+	err = s.InTx(ctx, func(tx *Store) error {
+		res := tx.db.WithContext(ctx).Model(&Escalation{}).
+			Where("id = ? AND lease_owner = ? AND state = 'active'", e.ID, derefOr(e.LeaseOwner, "")).
+			Updates(map[string]any{"step": u.Step, "step_started_at": u.StepStartedAt.UTC(), "next_check_at": utcPtr(u.NextCheckAt),
+				"state": u.State, "lease_owner": nil, "lease_until": nil, "updated_at": tx.clock.Now().UTC()})
+		if res.Error != nil {
+			return fmt.Errorf("saving escalation %d: %w", e.ID, res.Error)
+		}
+		if res.RowsAffected == 0 {
+			return nil // claimed, resolved or taken over meanwhile
+		}
+		n, err := tx.insertPlanned(ctx, msgs)
+		planned = n
+		return err
+	})
+	return planned, err
+}
+
+func (s *Store) insertPlanned(ctx context.Context, msgs []Message) (int, error) {
+	n := 0
+	for i := range msgs {
+		m := msgs[i]
+		res := s.db.WithContext(ctx).Clauses(clause.OnConflict{
+			Columns:     []clause.Column{{Name: "escalation_id"}, {Name: "step"}, {Name: "notification"}, {Name: "send_index"}, {Name: "person_id"}, {Name: "mode"}},
+			TargetWhere: clause.Where{Exprs: []clause.Expression{clause.Expr{SQL: "escalation_id IS NOT NULL"}}},
+			DoNothing:   true,
+		}).Create(&m)
+		if res.Error != nil {
+			return n, fmt.Errorf("planning message: %w", res.Error)
+		}
+		n += int(res.RowsAffected)
+	}
+	return n, nil
+}
+
+// QueueMessages stores messages outside escalations (out-of-band).
+func (s *Store) QueueMessages(ctx context.Context, msgs []Message) error {
+	if len(msgs) == 0 {
+		return nil
+	}
+	if err := s.db.WithContext(ctx).Create(&msgs).Error; err != nil {
+		return fmt.Errorf("queueing messages: %w", err)
+	}
+	return nil
+}
+
+// PlannedSends counts, per notification, the sends already planned in a
+// step of an escalation (the highest send_index + 1).
+func (s *Store) PlannedSends(ctx context.Context, escalationID int64, step int) (map[int]int, error) {
+	var rows []struct {
+		Notification int
+		Sends        int
+	}
+	err := s.db.WithContext(ctx).Model(&Message{}).Select("notification, MAX(send_index) + 1 AS sends").
+		Where("escalation_id = ? AND step = ?", escalationID, step).Group("notification").Scan(&rows).Error
+	if err != nil {
+		return nil, fmt.Errorf("counting planned sends: %w", err)
+	}
+	out := map[int]int{}
+	for _, r := range rows {
+		out[r.Notification] = r.Sends
+	}
+	return out, nil
+}
+
+// LeaseQueuedMessages marks up to limit due messages as sending by owner
+// until the deadline: at most one attempt of a message is in flight. It
+// skips messages of escalations no longer active.
+func (s *Store) LeaseQueuedMessages(ctx context.Context, owner string, limit int, deadline time.Duration) ([]Message, error) {
+	now := s.clock.Now().UTC()
+	lock := ""
+	if s.Dialect() == DialectPostgres {
+		lock = "FOR UPDATE OF messages SKIP LOCKED"
+	}
+	var out []Message
+	err := s.db.WithContext(ctx).Raw(`UPDATE messages SET status = 'sending', lease_owner = ?, lease_until = ?, attempts = attempts + 1
+		WHERE id IN (SELECT messages.id FROM messages
+			LEFT JOIN escalations ON escalations.id = messages.escalation_id
+			WHERE messages.status = 'queued' AND messages.not_before <= ?
+			AND (messages.escalation_id IS NULL OR escalations.state = 'active')
+			ORDER BY messages.out_of_band, messages.not_before, messages.id LIMIT ? `+lock+`)
+		RETURNING *`, owner, now.Add(deadline), now, limit).Find(&out).Error
+	if err != nil {
+		return nil, fmt.Errorf("leasing messages: %w", err)
+	}
+	return out, nil
+}
+
+// MessageOutcome is what happened to one send.
+type MessageOutcome struct {
+	Status   string
+	Vendor   string
+	VendorID string
+	Error    string
+	Detail   string
+	// RetryAt requeues the message instead (with Status queued).
+	RetryAt *time.Time
+}
+
+// FinishMessage records a send's outcome if owner still holds the message,
+// with a line in its change log. It reports whether the outcome counted.
+func (s *Store) FinishMessage(ctx context.Context, m *Message, o MessageOutcome) (bool, error) {
+	counted := false
+	err := s.InTx(ctx, func(tx *Store) error {
+		now := tx.clock.Now().UTC()
+		updates := map[string]any{"status": o.Status, "vendor": o.Vendor, "vendor_id": o.VendorID, "error": truncate(o.Error, 2000),
+			"lease_owner": nil, "lease_until": nil}
+		if o.Status == MessageSent {
+			updates["sent_at"] = now
+		}
+		if o.RetryAt != nil {
+			updates["not_before"] = o.RetryAt.UTC()
+		}
+		res := tx.db.WithContext(ctx).Model(&Message{}).Where("id = ? AND status = 'sending' AND lease_owner = ?", m.ID, derefOr(m.LeaseOwner, "")).Updates(updates)
+		if res.Error != nil {
+			return fmt.Errorf("recording message %d: %w", m.ID, res.Error)
+		}
+		if res.RowsAffected == 0 {
+			return nil
+		}
+		counted = true
+		return tx.logChange(ctx, m.ID, MessageSending, o.Status, o.Detail)
+	})
+	return counted, err
+}
+
+func (s *Store) logChange(ctx context.Context, id int64, from, to, detail string) error {
+	c := MessageChange{MessageID: id, At: s.clock.Now().UTC(), FromStatus: from, ToStatus: to, Detail: truncate(detail, 2000)}
+	if err := s.db.WithContext(ctx).Create(&c).Error; err != nil {
+		return fmt.Errorf("logging message change: %w", err)
+	}
+	return nil
+}
+
+// ReclaimExpiredSends puts messages whose sender died mid-send (lease
+// expired) back in the queue. The vendor may have accepted them, so each
+// is logged as a possible duplicate.
+func (s *Store) ReclaimExpiredSends(ctx context.Context) (int64, error) {
+	now := s.clock.Now().UTC()
+	var ids []int64
+	err := s.InTx(ctx, func(tx *Store) error {
+		if err := tx.db.WithContext(ctx).Model(&Message{}).Where("status = 'sending' AND lease_until < ?", now).Pluck("id", &ids).Error; err != nil {
+			return err
+		}
+		if len(ids) == 0 {
+			return nil
+		}
+		if err := tx.db.WithContext(ctx).Model(&Message{}).Where("id IN ? AND status = 'sending'", ids).
+			Updates(map[string]any{"status": MessageQueued, "lease_owner": nil, "lease_until": nil}).Error; err != nil {
+			return err
+		}
+		for _, id := range ids {
+			if err := tx.logChange(ctx, id, MessageSending, MessageQueued, "sender lease expired (replica died?); resending, possibly a duplicate"); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("reclaiming expired sends: %w", err)
+	}
+	return int64(len(ids)), nil
+}
+
+// StopEscalation moves an incident's escalation to state (claimed or
+// resolved) and suppresses its queued messages, in one transaction. It
+// returns the escalation as it was, and ErrNoChange if it was not active.
+func (s *Store) StopEscalation(ctx context.Context, incidentID int64, state, by string) (*Escalation, error) {
+	var before Escalation
+	err := s.InTx(ctx, func(tx *Store) error {
+		q := tx.db.WithContext(ctx)
+		if tx.Dialect() == DialectPostgres {
+			q = q.Clauses(clause.Locking{Strength: "UPDATE"})
+		}
+		if err := q.Where("incident_id = ?", incidentID).Take(&before).Error; err != nil {
+			return fmt.Errorf("loading escalation: %w", err)
+		}
+		if before.State != EscalationActive && !(state == EscalationResolved && before.State == EscalationClaimed) {
+			return ErrNoChange
+		}
+		now := tx.clock.Now().UTC()
+		updates := map[string]any{"state": state, "next_check_at": nil, "updated_at": now}
+		if state == EscalationClaimed {
+			updates["claimed_by"], updates["claimed_at"] = by, now
+		}
+		if err := tx.db.WithContext(ctx).Model(&Escalation{}).Where("id = ?", before.ID).Updates(updates).Error; err != nil {
+			return fmt.Errorf("stopping escalation: %w", err)
+		}
+		return tx.suppressQueued(ctx, before.ID, "escalation "+state+" by "+by)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &before, nil
+}
+
+func (s *Store) suppressQueued(ctx context.Context, escalationID int64, detail string) error {
+	var ids []int64
+	if err := s.db.WithContext(ctx).Model(&Message{}).Where("escalation_id = ? AND status = 'queued'", escalationID).Pluck("id", &ids).Error; err != nil {
+		return fmt.Errorf("finding queued messages: %w", err)
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	if err := s.db.WithContext(ctx).Model(&Message{}).Where("id IN ?", ids).Update("status", MessageSuppressed).Error; err != nil {
+		return fmt.Errorf("suppressing messages: %w", err)
+	}
+	for _, id := range ids {
+		if err := s.logChange(ctx, id, MessageQueued, MessageSuppressed, detail); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ResumeEscalation (unclaim) makes a claimed escalation active again from
+// its current step, checked at once.
+func (s *Store) ResumeEscalation(ctx context.Context, incidentID int64) error {
+	now := s.clock.Now().UTC()
+	res := s.db.WithContext(ctx).Model(&Escalation{}).Where("incident_id = ? AND state = ?", incidentID, EscalationClaimed).
+		Updates(map[string]any{"state": EscalationActive, "claimed_by": "", "claimed_at": nil, "step_started_at": now, "next_check_at": now, "updated_at": now})
+	if res.Error != nil {
+		return fmt.Errorf("resuming escalation: %w", res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return ErrNoChange
+	}
+	return nil
+}
+
+// MessagesOf lists an incident's messages, oldest first.
+func (s *Store) MessagesOf(ctx context.Context, incidentID int64) ([]Message, error) {
+	var out []Message
+	if err := s.db.WithContext(ctx).Where("incident_id = ?", incidentID).Order("id").Find(&out).Error; err != nil {
+		return nil, fmt.Errorf("loading messages: %w", err)
+	}
+	return out, nil
+}
+
+// MessageChanges lists a message's history.
+func (s *Store) MessageChanges(ctx context.Context, messageID int64) ([]MessageChange, error) {
+	var out []MessageChange
+	if err := s.db.WithContext(ctx).Where("message_id = ?", messageID).Order("id").Find(&out).Error; err != nil {
+		return nil, fmt.Errorf("loading message changes: %w", err)
+	}
+	return out, nil
+}
+
+// IncidentByClaimCode finds the incident a claim code was sent for.
+func (s *Store) IncidentByClaimCode(ctx context.Context, code string) (int64, error) {
+	var m Message
+	err := s.db.WithContext(ctx).Where("claim_code = ? AND incident_id IS NOT NULL", code).Order("id DESC").Take(&m).Error
+	if err != nil {
+		return 0, fmt.Errorf("finding claim code: %w", err)
+	}
+	return *m.IncidentID, nil
+}
+
+func utcPtr(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	u := t.UTC()
+	return &u
+}

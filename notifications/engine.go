@@ -1,0 +1,415 @@
+package notifications
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/big"
+	"sync"
+	"time"
+
+	"github.com/heraldhq/herald/models"
+)
+
+// EngineStore is the storage the engine needs; *models.Store implements it.
+type EngineStore interface {
+	IncidentByID(ctx context.Context, id int64) (*models.Incident, error)
+	ActivePlanVersion(ctx context.Context, planName string) (*models.PlanVersion, error)
+	PlanVersionByID(ctx context.Context, id int64) (*models.PlanVersion, error)
+	StartEscalation(ctx context.Context, incidentID, planVersionID int64) (*models.Escalation, error)
+	LeaseDueEscalations(ctx context.Context, owner string, limit int, lease time.Duration) ([]models.Escalation, error)
+	PlannedSends(ctx context.Context, escalationID int64, step int) (map[int]int, error)
+	FinishEscalationCheck(ctx context.Context, e *models.Escalation, u models.EscalationUpdate, msgs []models.Message) (int, error)
+	LeaseQueuedMessages(ctx context.Context, owner string, limit int, deadline time.Duration) ([]models.Message, error)
+	FinishMessage(ctx context.Context, m *models.Message, o models.MessageOutcome) (bool, error)
+	ReclaimExpiredSends(ctx context.Context) (int64, error)
+	StopEscalation(ctx context.Context, incidentID int64, state, by string) (*models.Escalation, error)
+	ResumeEscalation(ctx context.Context, incidentID int64) error
+	MessagesOf(ctx context.Context, incidentID int64) ([]models.Message, error)
+	QueueMessages(ctx context.Context, msgs []models.Message) error
+	Directory
+}
+
+// Alerter is told when paging goes wrong in a way people must know about:
+// a plan ran out with nobody claiming, a required notification reached
+// nobody. The handlers post it to the incident channel and the plan owner.
+type Alerter interface {
+	Alert(ctx context.Context, incidentID int64, text string)
+}
+
+// EngineOptions tunes the engine.
+type EngineOptions struct {
+	Owner string // this replica, written on leases
+	// SendConcurrency bounds vendor calls in flight (default 256).
+	SendConcurrency int
+	// SendDeadline is how long a message may stay "sending" before another
+	// replica assumes the sender died (default 30 s).
+	SendDeadline time.Duration
+	// VendorTimeout bounds one vendor call (default 10 s).
+	VendorTimeout time.Duration
+	// MaxAttempts per message before it fails (default 3).
+	MaxAttempts int
+	// Sweep is the safety-net poll when nothing wakes the engine (1 s).
+	Sweep time.Duration
+}
+
+// Engine escalates incidents through their plans and sends the messages.
+// All of its state is in the database: any replica can run it, any replica
+// can die.
+type Engine struct {
+	store   EngineStore
+	vendors *Vendors
+	roles   RoleResolver
+	alerter Alerter
+	clock   models.Clock
+	log     *slog.Logger
+	opts    EngineOptions
+
+	wakeEsc  chan struct{}
+	wakeSend chan struct{}
+	plans    sync.Map // plan version id → *models.PlanDefinition (versions are immutable)
+}
+
+// NewEngine builds an engine.
+func NewEngine(store EngineStore, vendors *Vendors, roles RoleResolver, alerter Alerter, clock models.Clock, log *slog.Logger, o EngineOptions) *Engine {
+	if o.SendConcurrency <= 0 {
+		o.SendConcurrency = 256
+	}
+	if o.SendDeadline <= 0 {
+		o.SendDeadline = 30 * time.Second
+	}
+	if o.VendorTimeout <= 0 {
+		o.VendorTimeout = 10 * time.Second
+	}
+	if o.MaxAttempts <= 0 {
+		o.MaxAttempts = 3
+	}
+	if o.Sweep <= 0 {
+		o.Sweep = time.Second
+	}
+	return &Engine{store: store, vendors: vendors, roles: roles, alerter: alerter, clock: clock, log: log, opts: o,
+		wakeEsc: make(chan struct{}, 1), wakeSend: make(chan struct{}, 1)}
+}
+
+// Wake makes the engine look for work now (new escalations, new messages).
+func (e *Engine) Wake() {
+	for _, ch := range []chan struct{}{e.wakeEsc, e.wakeSend} {
+		select {
+		case ch <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// ErrNoPlan means the named plan does not exist or has no published version.
+var ErrNoPlan = errors.New("no such escalation plan")
+
+// Escalate starts paging for an incident with a plan's active version.
+func (e *Engine) Escalate(ctx context.Context, incidentID int64, planName string) error {
+	pv, err := e.store.ActivePlanVersion(ctx, planName)
+	if models.IsNotFound(err) {
+		return fmt.Errorf("%w: %q", ErrNoPlan, planName)
+	}
+	if err != nil {
+		return err
+	}
+	if _, err := e.store.StartEscalation(ctx, incidentID, pv.ID); err != nil {
+		return err
+	}
+	e.Wake()
+	return nil
+}
+
+// Claim stops an incident's escalation (no further message leaves) and
+// tells everyone already paged who claimed it.
+func (e *Engine) Claim(ctx context.Context, incidentID int64, by string) error {
+	return e.stop(ctx, incidentID, models.EscalationClaimed, by)
+}
+
+// Resolve stops an incident's escalation for good.
+func (e *Engine) Resolve(ctx context.Context, incidentID int64, by string) error {
+	return e.stop(ctx, incidentID, models.EscalationResolved, by)
+}
+
+// Unclaim resumes escalation from the current step.
+func (e *Engine) Unclaim(ctx context.Context, incidentID int64) error {
+	if err := e.store.ResumeEscalation(ctx, incidentID); err != nil {
+		return err
+	}
+	e.Wake()
+	return nil
+}
+
+func (e *Engine) stop(ctx context.Context, incidentID int64, state, by string) error {
+	esc, err := e.store.StopEscalation(ctx, incidentID, state, by)
+	if err != nil {
+		return err
+	}
+	// Close the loop: everyone already reached hears it is handled.
+	sent, err := e.store.MessagesOf(ctx, incidentID)
+	if err != nil {
+		return err
+	}
+	inc, err := e.store.IncidentByID(ctx, incidentID)
+	if err != nil {
+		return err
+	}
+	verb := "claimed"
+	if state == models.EscalationResolved {
+		verb = "resolved"
+	}
+	seen := map[string]bool{}
+	var notes []models.Message
+	now := e.clock.Now().UTC()
+	for _, m := range sent {
+		if m.PersonID == nil || (m.Status != models.MessageSent && m.Status != models.MessageDelivered) || m.OutOfBand {
+			continue
+		}
+		key := *m.PersonID + "/" + m.Mode
+		if seen[key] {
+			continue
+		}
+		seen[key] = true
+		notes = append(notes, models.Message{
+			IncidentID: &incidentID, EscalationID: nil, PersonID: m.PersonID, Mode: m.Mode, Priority: "low",
+			Subject:   fmt.Sprintf("Incident #%d %s", inc.Number, verb),
+			Body:      fmt.Sprintf("Incident #%d (%s) was %s by %s. No action needed.", inc.Number, inc.Title, verb, by),
+			OutOfBand: true, Status: models.MessageQueued, NotBefore: now, CreatedAt: now, Optional: true,
+		})
+	}
+	_ = esc
+	if err := e.store.QueueMessages(ctx, notes); err != nil {
+		return err
+	}
+	e.Wake()
+	return nil
+}
+
+// Run runs the escalator, the sender and the reclaimer until ctx ends.
+func (e *Engine) Run(ctx context.Context) {
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { defer wg.Done(); e.loop(ctx, e.wakeEsc, e.EscalateDue) }()
+	go func() { defer wg.Done(); e.loop(ctx, e.wakeSend, e.sendAndReclaim) }()
+	wg.Wait()
+}
+
+func (e *Engine) sendAndReclaim(ctx context.Context) (int, error) {
+	if n, err := e.store.ReclaimExpiredSends(ctx); err != nil {
+		return 0, err
+	} else if n > 0 {
+		e.log.WarnContext(ctx, "took over messages of a sender that stopped mid-send; they may be duplicates", "count", n)
+	}
+	return e.SendDue(ctx)
+}
+
+func (e *Engine) loop(ctx context.Context, wake chan struct{}, work func(context.Context) (int, error)) {
+	t := time.NewTicker(e.opts.Sweep)
+	defer t.Stop()
+	for {
+		if _, err := work(ctx); err != nil && ctx.Err() == nil {
+			e.log.ErrorContext(ctx, "paging engine", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-wake:
+		case <-t.C:
+		}
+	}
+}
+
+// definition returns a plan version's parsed definition, cached: published
+// versions never change.
+func (e *Engine) definition(ctx context.Context, id int64) (*models.PlanDefinition, error) {
+	if d, ok := e.plans.Load(id); ok {
+		return d.(*models.PlanDefinition), nil
+	}
+	pv, err := e.store.PlanVersionByID(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	var d models.PlanDefinition
+	if err := json.Unmarshal([]byte(pv.Definition), &d); err != nil {
+		return nil, fmt.Errorf("plan version %d: %w", id, err)
+	}
+	e.plans.Store(id, &d)
+	return &d, nil
+}
+
+// EscalateDue checks every escalation that is due: plans the sends whose
+// time has come and moves to the next step when a step is done. It
+// reports how many escalations it checked.
+func (e *Engine) EscalateDue(ctx context.Context) (int, error) {
+	checked := 0
+	for {
+		due, err := e.store.LeaseDueEscalations(ctx, e.opts.Owner, 200, time.Minute)
+		if err != nil {
+			return checked, err
+		}
+		if len(due) == 0 {
+			return checked, nil
+		}
+		planned := 0
+		for i := range due {
+			n, err := e.check(ctx, &due[i])
+			if err != nil {
+				e.log.ErrorContext(ctx, "checking escalation", "escalation", due[i].ID, "err", err)
+				continue
+			}
+			planned += n
+			checked++
+		}
+		if planned > 0 {
+			e.wakeSender()
+		}
+	}
+}
+
+func (e *Engine) wakeSender() {
+	select {
+	case e.wakeSend <- struct{}{}:
+	default:
+	}
+}
+
+func (e *Engine) check(ctx context.Context, esc *models.Escalation) (int, error) {
+	def, err := e.definition(ctx, esc.PlanVersionID)
+	if err != nil {
+		return 0, err
+	}
+	inc, err := e.store.IncidentByID(ctx, esc.IncidentID)
+	if err != nil {
+		return 0, err
+	}
+	now := e.clock.Now().UTC()
+	u := models.EscalationUpdate{Step: esc.Step, StepStartedAt: esc.StepStartedAt, State: models.EscalationActive}
+	var msgs []models.Message
+	for {
+		if u.Step >= len(def.Steps) {
+			u.State, u.NextCheckAt = models.EscalationExhausted, nil
+			e.alert(ctx, inc, fmt.Sprintf("🚨 Escalation plan exhausted for incident #%d: everyone in the plan was paged and nobody claimed it. Page someone directly now.", inc.Number))
+			break
+		}
+		planned, err := e.store.PlannedSends(ctx, esc.ID, u.Step)
+		if err != nil {
+			return 0, err
+		}
+		stepMsgs, next, stepEnd, err := e.planStep(ctx, inc, esc, def.Steps[u.Step], u.Step, u.StepStartedAt, planned, now)
+		if err != nil {
+			return 0, err
+		}
+		msgs = append(msgs, stepMsgs...)
+		if next != nil || now.Before(stepEnd) {
+			// Sends or the step's end are still ahead.
+			if next == nil || stepEnd.Before(*next) {
+				next = &stepEnd
+			}
+			u.NextCheckAt = next
+			break
+		}
+		// Step done: the next one starts when this one ended.
+		u.Step++
+		u.StepStartedAt = stepEnd
+	}
+	n, err := e.store.FinishEscalationCheck(ctx, esc, u, msgs)
+	if err != nil {
+		return 0, err
+	}
+	return n, nil
+}
+
+// planStep builds the messages of a step that are due by now. It returns
+// the time of the next future send (nil if none) and when the step ends.
+func (e *Engine) planStep(ctx context.Context, inc *models.Incident, esc *models.Escalation, step models.PlanStep, stepIdx int,
+	started time.Time, planned map[int]int, now time.Time) ([]models.Message, *time.Time, time.Time, error) {
+	var (
+		msgs []models.Message
+		next *time.Time
+		end  = started
+	)
+	for ni, n := range step.Notifications {
+		wait := time.Duration(n.WaitMinutes) * time.Minute
+		total := 1 + n.Repeat
+		if stepEnd := started.Add(time.Duration(total) * wait); stepEnd.After(end) {
+			end = stepEnd
+		}
+		for k := planned[ni]; k < total; k++ {
+			due := started.Add(time.Duration(k) * wait)
+			if due.After(now) {
+				if next == nil || due.Before(*next) {
+					d := due
+					next = &d
+				}
+				break
+			}
+			// Roles resolve at send time: a handoff pages the new person.
+			people, err := e.roles.Resolve(ctx, n.Role, n.Target)
+			if err != nil {
+				return nil, nil, end, err
+			}
+			if len(people) == 0 {
+				if !n.Optional {
+					e.alert(ctx, inc, fmt.Sprintf("🚨 Incident #%d: step %d of its plan should page %s %q, which resolves to nobody. Page someone directly.", inc.Number, stepIdx+1, n.Role, n.Target))
+				}
+				continue
+			}
+			for _, p := range people {
+				modes, err := e.modesFor(ctx, p, n.Priority)
+				if err != nil {
+					return nil, nil, end, err
+				}
+				for _, mode := range modes {
+					msgs = append(msgs, e.newMessage(inc, esc, stepIdx, ni, k, p, n, mode, now))
+				}
+			}
+		}
+	}
+	return msgs, next, end, nil
+}
+
+func (e *Engine) modesFor(ctx context.Context, personID, priority string) ([]Mode, error) {
+	pref, err := e.store.PriorityModes(ctx, personID, priority, "")
+	if err != nil {
+		return nil, err
+	}
+	if len(pref) == 0 {
+		return DefaultModes[priority], nil
+	}
+	out := make([]Mode, len(pref))
+	for i, m := range pref {
+		out[i] = Mode(m)
+	}
+	return out, nil
+}
+
+func (e *Engine) newMessage(inc *models.Incident, esc *models.Escalation, step, ni, k int, personID string, n models.PlanNotification, mode Mode, now time.Time) models.Message {
+	id, pv, escID := inc.ID, esc.PlanVersionID, esc.ID
+	code := claimCode()
+	subject, body := Render(inc, n, mode, code)
+	return models.Message{
+		IncidentID: &id, EscalationID: &escID, PlanVersionID: &pv, Step: step, Notification: ni, SendIndex: k,
+		PersonID: &personID, Role: n.Role, Target: n.Target, Mode: string(mode), Priority: n.Priority,
+		Subject: subject, Body: body, ClaimCode: code, Optional: n.Optional,
+		Status: models.MessageQueued, NotBefore: now, CreatedAt: now,
+	}
+}
+
+func (e *Engine) alert(ctx context.Context, inc *models.Incident, text string) {
+	e.log.WarnContext(ctx, "paging alert", "incident", inc.Number, "text", text)
+	if e.alerter != nil {
+		e.alerter.Alert(ctx, inc.ID, text)
+	}
+}
+
+// claimCode is a short random code people type to claim by SMS.
+func claimCode() string {
+	n, err := rand.Int(rand.Reader, big.NewInt(900000))
+	if err != nil {
+		return "000000"
+	}
+	return fmt.Sprintf("%06d", n.Int64()+100000)
+}

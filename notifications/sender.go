@@ -1,0 +1,137 @@
+package notifications
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/heraldhq/herald/models"
+)
+
+// ErrNoDestination means the person has no usable contact for the mode.
+var ErrNoDestination = errors.New("no destination for mode")
+
+// SendDue sends every queued message that is due, up to SendConcurrency at
+// once, and reports how many it handled.
+func (e *Engine) SendDue(ctx context.Context) (int, error) {
+	handled := 0
+	sem := make(chan struct{}, e.opts.SendConcurrency)
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	for {
+		free := cap(sem) - len(sem)
+		if free == 0 {
+			sem <- struct{}{} // wait for a slot
+			<-sem
+			continue
+		}
+		batch, err := e.store.LeaseQueuedMessages(ctx, e.opts.Owner, min(free, 500), e.opts.SendDeadline)
+		if err != nil {
+			return handled, err
+		}
+		if len(batch) == 0 {
+			return handled, nil
+		}
+		for i := range batch {
+			sem <- struct{}{}
+			wg.Add(1)
+			go func(m models.Message) {
+				defer func() { <-sem; wg.Done() }()
+				e.send(context.WithoutCancel(ctx), &m)
+			}(batch[i])
+			handled++
+		}
+	}
+}
+
+func (e *Engine) send(ctx context.Context, m *models.Message) {
+	log := e.log.With("message", m.ID, "mode", m.Mode)
+	outcome := e.deliver(ctx, m)
+	if outcome.Status == models.MessageFailed && m.Attempts < e.opts.MaxAttempts {
+		retry := e.clock.Now().Add(time.Duration(m.Attempts*m.Attempts) * 5 * time.Second)
+		outcome.Status, outcome.RetryAt = models.MessageQueued, &retry
+		outcome.Detail = "will retry: " + outcome.Detail
+	}
+	counted, err := e.store.FinishMessage(ctx, m, outcome)
+	if err != nil {
+		log.ErrorContext(ctx, "recording send", "err", err)
+		return
+	}
+	if !counted {
+		log.WarnContext(ctx, "send finished after its lease ran out; another replica may send it too")
+		return
+	}
+	if outcome.Status == models.MessageFailed {
+		log.WarnContext(ctx, "page failed for good", "err", outcome.Error)
+		if !m.Optional && m.IncidentID != nil {
+			if inc, err := e.store.IncidentByID(ctx, *m.IncidentID); err == nil {
+				e.alert(ctx, inc, fmt.Sprintf("🚨 Incident #%d: a %s page could not be delivered (%s). Reach them another way.", inc.Number, m.Mode, outcome.Error))
+			}
+		}
+	}
+}
+
+// deliver tries each vendor of the mode in order until one accepts.
+func (e *Engine) deliver(ctx context.Context, m *models.Message) models.MessageOutcome {
+	dest, err := e.destination(ctx, m)
+	if err != nil {
+		return models.MessageOutcome{Status: models.MessageFailed, Error: err.Error(), Detail: err.Error()}
+	}
+	vendors := e.vendors.For(Mode(m.Mode))
+	if len(vendors) == 0 {
+		err := fmt.Errorf("%w %q", ErrNoVendor, m.Mode)
+		return models.MessageOutcome{Status: models.MessageFailed, Error: err.Error(), Detail: err.Error()}
+	}
+	var failures []string
+	for _, v := range vendors {
+		vctx, cancel := context.WithTimeout(ctx, e.opts.VendorTimeout)
+		id, err := v.Send(vctx, Message{Mode: Mode(m.Mode), Destination: dest, Subject: m.Subject, Body: m.Body, ClaimCode: m.ClaimCode, IncidentID: derefID(m.IncidentID)})
+		cancel()
+		if err == nil {
+			return models.MessageOutcome{Status: models.MessageSent, Vendor: v.Name(), VendorID: id, Detail: "accepted by " + v.Name()}
+		}
+		failures = append(failures, v.Name()+": "+err.Error())
+	}
+	msg := fmt.Sprintf("every %s vendor failed: %v", m.Mode, failures)
+	return models.MessageOutcome{Status: models.MessageFailed, Error: msg, Detail: msg}
+}
+
+// destination finds where a message goes: the person's Slack id for Slack,
+// a verified number for SMS and calls, an address for e-mail.
+func (e *Engine) destination(ctx context.Context, m *models.Message) (string, error) {
+	if m.PersonID == nil {
+		return "", fmt.Errorf("%w: message has no recipient", ErrNoDestination)
+	}
+	if Mode(m.Mode) == ModeSlack {
+		people, err := e.store.PeopleByID(ctx, []string{*m.PersonID})
+		if err != nil {
+			return "", err
+		}
+		if len(people) == 1 && people[0].SlackUserID != nil {
+			return *people[0].SlackUserID, nil
+		}
+	}
+	methods, err := e.store.ContactMethods(ctx, *m.PersonID, m.Mode)
+	if err != nil {
+		return "", err
+	}
+	for _, cm := range methods {
+		needsVerify := Mode(m.Mode) == ModeSMS || Mode(m.Mode) == ModeCall
+		if needsVerify && cm.VerifiedAt == nil {
+			continue // an unverified number is never paged
+		}
+		if d := cm.Destination.Reveal(); d != "" {
+			return d, nil
+		}
+	}
+	return "", fmt.Errorf("%w %s", ErrNoDestination, m.Mode)
+}
+
+func derefID(p *int64) int64 {
+	if p == nil {
+		return 0
+	}
+	return *p
+}
