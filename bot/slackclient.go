@@ -110,7 +110,8 @@ func dryRunResponse(method string, p map[string]string, seq int64) map[string]an
 	case "chat.postEphemeral":
 		return map[string]any{"ok": true, "message_ts": ts}
 	case "conversations.create":
-		return map[string]any{"ok": true, "channel": map[string]any{"id": fmt.Sprintf("CDRY%06d", seq), "name": p["name"]}}
+		// A readable id, so a demo can address the channel: C-<name>.
+		return map[string]any{"ok": true, "channel": map[string]any{"id": "C-" + p["name"], "name": p["name"]}}
 	case "users.info":
 		return map[string]any{"ok": true, "user": map[string]any{"id": p["user"], "name": p["user"], "real_name": p["user"], "tz": "UTC"}}
 	case "views.open", "views.update", "views.push":

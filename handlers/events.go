@@ -159,6 +159,7 @@ func (d Deps) addMessageEntry(ctx context.Context, inc *models.Incident, kind mo
 		}
 		authorID = &u.ID
 	}
+	text = slackUnescape(text) // stored as plain text; Slack sends &, < and > escaped
 	if strings.TrimSpace(text) == "" {
 		text = "(a message without text)"
 	}

@@ -358,14 +358,15 @@ func newDocView(doc *models.IncidentDoc, now time.Time) docView {
 		}
 		v.Roles = append(v.Roles, roleView{Role: r.Role, Holder: holder, AssignedAt: newStamp(r.AssignedAt)})
 	}
+	names := knownNames(doc)
 	for _, e := range doc.Timeline {
 		if e.RemovedAt != nil {
 			continue
 		}
-		v.Timeline = append(v.Timeline, timelineView{At: newStamp(e.OccurredAt), Kind: timelineKind(e.Kind), Text: e.Text, Author: newPerson(e.Author, e.AuthorID)})
+		v.Timeline = append(v.Timeline, timelineView{At: newStamp(e.OccurredAt), Kind: timelineKind(e.Kind), Text: plainSlackText(e.Text, names), Author: newPerson(e.Author, e.AuthorID)})
 	}
 	for _, a := range doc.ActionItems {
-		av := actionView{Text: a.Text, Owner: newPerson(a.Owner, a.OwnerID), Done: optStamp(a.DoneAt), Created: newStamp(a.CreatedAt)}
+		av := actionView{Text: plainSlackText(a.Text, names), Owner: newPerson(a.Owner, a.OwnerID), Done: optStamp(a.DoneAt), Created: newStamp(a.CreatedAt)}
 		if av.Done == nil {
 			v.OpenActions++
 		}
