@@ -50,10 +50,6 @@ type rigOption func(*handlers.Deps)
 
 func withPinEmoji(e string) rigOption { return func(d *handlers.Deps) { d.Settings.PinEmoji = e } }
 
-func withKeywords(ks ...handlers.KeywordConfig) rigOption {
-	return func(d *handlers.Deps) { d.Keywords = ks }
-}
-
 var testKeywords = []handlers.KeywordConfig{
 	{Name: "runbook", Phrases: []string{"runbook", "playbook"}, Reply: "Runbooks live at https://wiki.example.com/runbooks"},
 	{Name: "on-call", Phrases: []string{"who is on call", "escalate"}, Reply: "Use `@incident page`."},
