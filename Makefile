@@ -33,7 +33,7 @@ vet:
 
 ## lint: staticcheck (installed on demand)
 lint: vet
-	$(GO) run honnef.co/go/tools/cmd/staticcheck@latest ./...
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
 
 ## fuzz: run every fuzz target for FUZZTIME each
 fuzz:
@@ -43,9 +43,9 @@ fuzz:
 		done; \
 	done
 
-## bench-ack: how fast a signed slash command is acknowledged (Postgres and SQLite)
+## bench-ack: how fast Slack requests are acknowledged: a slash command and a declare form submission (Postgres and SQLite)
 bench-ack:
-	$(GO) test -run '^$$' -bench 'BenchmarkSlashAck' -benchtime 2000x ./cmd/herald
+	$(GO) test -run '^$$' -bench 'Ack' -benchtime 2000x ./cmd/herald
 
 clean:
 	rm -rf bin data
