@@ -22,6 +22,10 @@ func RegisterBuiltins(reg *bot.Registries, d Deps) error {
 		reg.Actions.Register(docButton()),
 		reg.Actions.Register(createCommsButton(d)),
 		reg.Actions.Register(pageButton(d)),
+		reg.Views.Register(pageSubmit(d)),
+		reg.Actions.Register(claimPageButton(d)),
+		reg.Actions.Register(resolvePageButton(d)),
+		reg.Jobs.Register(JobPagingAlert, pagingAlert(d)),
 		reg.Actions.Register(closeButton(d)),
 		reg.Actions.Register(reopenButton(d)),
 

@@ -87,17 +87,6 @@ func reopenButton(d Deps) bot.Action {
 	})
 }
 
-// pageButton records the request to page on-call. Herald's paging engine is
-// not configured in this build, so it says so plainly and pages nobody.
-func pageButton(d Deps) bot.Action {
-	return d.buttonOp(bot.ActionPage, func(ctx context.Context, inc *models.Incident, actor *models.ExternalUser) (string, error) {
-		if err := d.recordPageRequest(ctx, inc, actor, "on-call"); err != nil {
-			return "", err
-		}
-		return pagingNotConfigured, nil
-	})
-}
-
 const pagingNotConfigured = "⚠️ Paging is not configured on this Herald, so *nobody has been paged*. " +
 	"I recorded the request on the incident timeline. Reach on-call another way now."
 

@@ -307,27 +307,17 @@ func parsePageArgs(args string) (pageRequest, error) {
 func pageCommand(d Deps) bot.Command {
 	return d.incidentCommand(bot.Command{
 		Name: "page", Usage: "<@person|team> [low|medium|high|urgent] [message]",
-		Help: "ask to page someone (paging is not configured yet: the request is only recorded)",
+		Help: "page a person or a team (a team with a plan escalates through it)",
 	}, func(ctx context.Context, req bot.CommandRequest, inc *models.Incident, actor *models.ExternalUser) error {
 		p, err := parsePageArgs(req.Args)
 		if err != nil {
 			return err
 		}
-		target := p.target()
-		var detail []string
-		if p.Priority != "" {
-			detail = append(detail, p.Priority+" priority")
-		}
-		if p.Message != "" {
-			detail = append(detail, "“"+truncate(oneLine(p.Message), 200)+"”")
-		}
-		if len(detail) > 0 {
-			target += " (" + strings.Join(detail, ", ") + ")"
-		}
-		if err := d.recordPageRequest(ctx, inc, actor, target); err != nil {
+		reply, err := d.page(ctx, inc, actor, p)
+		if err != nil {
 			return err
 		}
-		return d.confirm(ctx, req, pagingNotConfigured)
+		return d.confirm(ctx, req, reply)
 	})
 }
 

@@ -140,6 +140,10 @@ type Deps struct {
 	Clock    models.Clock
 	Log      *slog.Logger
 	Keywords []KeywordConfig // from HERALD_KEYWORDS_FILE; see LoadKeywords
+	// Pager and Directory are the paging engine and its people; nil when
+	// paging is not configured (then nobody is paged, and people are told).
+	Pager     Pager
+	Directory PagingDirectory
 
 	// notifications is set by RegisterBuiltins: new and re-opened
 	// incidents get every registered reminder.

@@ -18,6 +18,7 @@ var jobPurpose = map[string]string{
 	JobCommsArchive:   "archive the comms channel",
 	JobReportDM:       "send the report reminder",
 	JobDeclareConfirm: "confirm the declaration",
+	JobPagingAlert:    "post a paging alert",
 }
 
 // slackFixHints tell an admin how to fix a permanent Slack failure.

@@ -178,7 +178,7 @@ func leadSlackID(inc *models.Incident) string {
 }
 
 func (d Deps) closeIncident(ctx context.Context, incidentID int64, actor *models.ExternalUser) (*models.Incident, error) {
-	return d.change(ctx, incidentID, actor, func(inc *models.Incident) (models.Change, error) {
+	inc, err := d.change(ctx, incidentID, actor, func(inc *models.Incident) (models.Change, error) {
 		if !inc.IsOpen() {
 			return models.Change{}, models.ErrNoChange
 		}
@@ -204,6 +204,10 @@ func (d Deps) closeIncident(ctx context.Context, incidentID int64, actor *models
 		}
 		return ch, nil
 	})
+	if err != nil {
+		return nil, err
+	}
+	return inc, d.stopPaging(ctx, incidentID, true, actor)
 }
 
 func (d Deps) reopen(ctx context.Context, incidentID int64, actor *models.ExternalUser) (*models.Incident, error) {
@@ -229,7 +233,7 @@ func (d Deps) reopen(ctx context.Context, incidentID int64, actor *models.Extern
 }
 
 func (d Deps) acknowledge(ctx context.Context, incidentID int64, actor *models.ExternalUser) (*models.Incident, error) {
-	return d.change(ctx, incidentID, actor, func(inc *models.Incident) (models.Change, error) {
+	inc, err := d.change(ctx, incidentID, actor, func(inc *models.Incident) (models.Change, error) {
 		if inc.AcknowledgedAt != nil || !inc.IsOpen() {
 			return models.Change{}, models.ErrNoChange
 		}
@@ -242,6 +246,11 @@ func (d Deps) acknowledge(ctx context.Context, incidentID int64, actor *models.E
 			Jobs:     []models.NewJob{noticeJob(inc, "👍 "+text)},
 		}, nil
 	})
+	if err != nil {
+		return nil, err
+	}
+	// Acknowledged is claimed: no more pages.
+	return inc, d.stopPaging(ctx, incidentID, false, actor)
 }
 
 // edit applies the edit modal's form.

@@ -254,3 +254,25 @@ func (s *Store) Template(ctx context.Context, name string) (*MessageTemplate, er
 	}
 	return &t, nil
 }
+
+// ListTeams lists every team by name.
+func (s *Store) ListTeams(ctx context.Context) ([]Team, error) {
+	var out []Team
+	if err := s.db.WithContext(ctx).Order("name").Find(&out).Error; err != nil {
+		return nil, fmt.Errorf("listing teams: %w", err)
+	}
+	return out, nil
+}
+
+// TeamPlanName is the name of the plan a team pages with ("" when none).
+func (s *Store) TeamPlanName(ctx context.Context, teamID string) (string, error) {
+	var p Plan
+	err := s.db.WithContext(ctx).Where("team_id = ? AND active_version > 0", teamID).Order("name").Take(&p).Error
+	if IsNotFound(err) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("finding plan of team: %w", err)
+	}
+	return p.Name, nil
+}

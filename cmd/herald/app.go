@@ -22,6 +22,7 @@ import (
 	"github.com/heraldhq/herald/handlers"
 	"github.com/heraldhq/herald/migrations"
 	"github.com/heraldhq/herald/models"
+	"github.com/heraldhq/herald/notifications"
 	"github.com/heraldhq/herald/web"
 )
 
@@ -35,6 +36,7 @@ type App struct {
 	Registries *bot.Registries
 	Worker     *bot.Worker
 	Reminders  *bot.Reminders
+	Engine     *notifications.Engine
 	Dispatcher *bot.Dispatcher
 	Slack      *slack.Client
 	Echo       *echo.Echo
@@ -155,6 +157,12 @@ func (a *App) wire(ctx context.Context, clock models.Clock, o BuildOptions) erro
 	if err != nil {
 		return err
 	}
+	vendors, err := a.vendors(log)
+	if err != nil {
+		return err
+	}
+	a.Engine = notifications.NewEngine(a.Store, vendors, notifications.DirectoryRoles{Dir: a.Store},
+		handlers.PagingAlerts{Queue: a.Store, Log: log}, clock, log, notifications.EngineOptions{Owner: owner})
 	commsTemplate, err := handlers.NewChannelNameTemplate(cfg.CommsChannelTemplate)
 	if err != nil {
 		return err
@@ -167,7 +175,7 @@ func (a *App) wire(ctx context.Context, clock models.Clock, o BuildOptions) erro
 		log.Info("keyword replies loaded", "file", cfg.KeywordsFile, "keywords", len(keywords))
 	}
 	err = handlers.RegisterBuiltins(a.Registries, handlers.Deps{
-		Store: a.Store, Slack: a.Slack, Clock: clock, Log: log, Keywords: keywords,
+		Store: a.Store, Slack: a.Slack, Clock: clock, Log: log, Pager: a.Engine, Directory: a.Store, Keywords: keywords,
 		Settings: handlers.Settings{
 			BaseURL: cfg.BaseURL, IncidentChannelName: cfg.IncidentChannelName, IncidentChannelID: cfg.IncidentChannelID,
 			ReportsChannelName: cfg.ReportsChannelName, BotName: cfg.IncidentBotName, BotUserID: botUserID,
@@ -185,6 +193,18 @@ func (a *App) wire(ctx context.Context, clock models.Clock, o BuildOptions) erro
 		Ready: readiness{db: a.db}, Gatherer: promReg, Metrics: metrics, Log: log, Clock: clock, Incidents: a.Store,
 	})
 	return nil
+}
+
+// vendors registers who delivers each mode. Without a Slack token (the
+// demo) the console vendor "delivers" every mode to the log; with one,
+// Slack DMs go to Slack, and modes with no vendor fail loudly (an alert
+// in the incident channel) rather than pretend.
+func (a *App) vendors(log *slog.Logger) (*notifications.Vendors, error) {
+	v := notifications.NewVendors()
+	if a.cfg.DryRunSlack() {
+		return v, v.Register(notifications.Console{Log: log})
+	}
+	return v, v.Register(notifications.SlackDM{Client: a.Slack})
 }
 
 // botUserID asks Slack who the bot is, so mentions of it can be told from
@@ -232,6 +252,7 @@ func (a *App) Serve(ctx context.Context) error {
 	go func() { defer close(workerDone); a.Worker.Run(workerCtx) }()
 	go a.pruneReceipts(workerCtx)
 	go a.Reminders.Run(workerCtx)
+	go a.Engine.Run(workerCtx)
 	if a.cfg.SlackAppToken != "" {
 		// Socket Mode: Slack reaches us over a websocket we open, so no
 		// public URL is needed; the same dispatcher handles what arrives.
