@@ -412,3 +412,15 @@ func utcPtr(t *time.Time) *time.Time {
 	u := t.UTC()
 	return &u
 }
+
+// NotifyEngines tells every replica's engine (Postgres LISTEN/NOTIFY on
+// channel) that there is new work. SQLite has one process: nothing to do.
+func (s *Store) NotifyEngines(ctx context.Context, channel string) error {
+	if s.Dialect() != DialectPostgres {
+		return nil
+	}
+	if err := s.db.WithContext(ctx).Exec("SELECT pg_notify(?, '')", channel).Error; err != nil {
+		return fmt.Errorf("notifying engines: %w", err)
+	}
+	return nil
+}

@@ -217,6 +217,14 @@ type numberChecker struct{ errs *Errors }
 var plainInteger = regexp.MustCompile(`^-?(0|[1-9][0-9]{0,17})$`)
 
 func (v numberChecker) Visit(n ast.Node) ast.Visitor {
+	if strings.HasSuffix(yamlPath(n), ".destination") {
+		switch n.(type) {
+		case *ast.IntegerNode, *ast.FloatNode, *ast.InfinityNode, *ast.NanNode:
+			// Say nothing of the value: destinations stay out of output.
+			v.errs.add(yamlPath(n), "write it in quotes: unquoted, YAML reads it as a number and changes it (a leading + or 0 is lost)")
+		}
+		return v
+	}
 	switch n := n.(type) {
 	case *ast.IntegerNode:
 		if text := n.GetToken().Value; !plainInteger.MatchString(text) {
@@ -287,7 +295,11 @@ func (c *Catalog) Validate(ex *Existing) (warnings []string, err error) {
 	if ex == nil {
 		ex = &Existing{}
 	}
-	v := validator{c: c, ex: ex, people: map[string]int{}, teams: map[string]int{}, templates: map[string]int{}}
+	v := validator{c: c, ex: ex, people: map[string]int{}, teams: map[string]int{}, templates: map[string]int{},
+		declPeople: firstIndex(c.People, func(p PersonSpec) string { return p.Name }),
+		declTeams:  firstIndex(c.Teams, func(t TeamSpec) string { return t.Name }),
+		declTmpls:  firstIndex(c.Templates, func(t TemplateSpec) string { return t.Name }),
+		slackIDs:   map[string]int{}}
 	for i := range c.People {
 		v.person(i)
 	}
@@ -314,6 +326,19 @@ type validator struct {
 	warnings []string
 	// Names declared so far, to their index.
 	people, teams, templates map[string]int
+	// Every name the file declares, to its first index.
+	declPeople, declTeams, declTmpls map[string]int
+	slackIDs                         map[string]int
+}
+
+func firstIndex[T any](list []T, name func(T) string) map[string]int {
+	out := make(map[string]int, len(list))
+	for i, x := range list {
+		if _, dup := out[name(x)]; !dup {
+			out[name(x)] = i
+		}
+	}
+	return out
 }
 
 func (v *validator) warn(path, format string, args ...any) {
@@ -348,21 +373,13 @@ func (v *validator) personExists(name string) bool {
 }
 
 func (v *validator) declaredPerson(name string) (int, bool) {
-	for i := range v.c.People {
-		if v.c.People[i].Name == name {
-			return i, true
-		}
-	}
-	return 0, false
+	i, ok := v.declPeople[name]
+	return i, ok
 }
 
 func (v *validator) declaredTeam(name string) (int, bool) {
-	for i := range v.c.Teams {
-		if v.c.Teams[i].Name == name {
-			return i, true
-		}
-	}
-	return 0, false
+	i, ok := v.declTeams[name]
+	return i, ok
 }
 
 func (v *validator) teamExists(name string) bool {
@@ -371,12 +388,8 @@ func (v *validator) teamExists(name string) bool {
 }
 
 func (v *validator) templateExists(name string) bool {
-	for i := range v.c.Templates {
-		if v.c.Templates[i].Name == name {
-			return true
-		}
-	}
-	return v.ex.Templates[name]
+	_, ok := v.declTmpls[name]
+	return ok || v.ex.Templates[name]
 }
 
 // personRef checks a reference to a person.
@@ -465,12 +478,11 @@ func (v *validator) slackUser(i int, p *PersonSpec) {
 		v.errs.add(path, "%q is not a Slack user id (like U0123ABCD)", p.SlackID)
 		return
 	}
-	for j := range i {
-		if v.c.People[j].SlackID == p.SlackID {
-			v.errs.add(path, "Slack user %s is already people[%d]", p.SlackID, j)
-			return
-		}
+	if j, dup := v.slackIDs[p.SlackID]; dup {
+		v.errs.add(path, "Slack user %s is already people[%d]", p.SlackID, j)
+		return
 	}
+	v.slackIDs[p.SlackID] = i
 	for name, id := range v.ex.People {
 		if id != p.SlackID || name == p.Name {
 			continue

@@ -30,6 +30,7 @@ type EngineStore interface {
 	ResumeEscalation(ctx context.Context, incidentID int64) error
 	MessagesOf(ctx context.Context, incidentID int64) ([]models.Message, error)
 	QueueMessages(ctx context.Context, msgs []models.Message) error
+	NotifyEngines(ctx context.Context, channel string) error
 	Directory
 }
 
@@ -119,7 +120,7 @@ func (e *Engine) Escalate(ctx context.Context, incidentID int64, planName string
 	if _, err := e.store.StartEscalation(ctx, incidentID, pv.ID); err != nil {
 		return err
 	}
-	e.Wake()
+	e.announce(ctx)
 	return nil
 }
 
@@ -139,7 +140,7 @@ func (e *Engine) Unclaim(ctx context.Context, incidentID int64) error {
 	if err := e.store.ResumeEscalation(ctx, incidentID); err != nil {
 		return err
 	}
-	e.Wake()
+	e.announce(ctx)
 	return nil
 }
 
@@ -184,7 +185,7 @@ func (e *Engine) stop(ctx context.Context, incidentID int64, state, by string) e
 	if err := e.store.QueueMessages(ctx, notes); err != nil {
 		return err
 	}
-	e.Wake()
+	e.announce(ctx)
 	return nil
 }
 
@@ -256,6 +257,9 @@ func (e *Engine) EscalateDue(ctx context.Context) (int, error) {
 		planned := 0
 		for i := range due {
 			n, err := e.check(ctx, &due[i])
+			if errors.Is(err, models.ErrNoChange) {
+				continue // claimed, resolved or taken over while we looked
+			}
 			if err != nil {
 				e.log.ErrorContext(ctx, "checking escalation", "escalation", due[i].ID, "err", err)
 				continue
@@ -287,22 +291,26 @@ func (e *Engine) check(ctx context.Context, esc *models.Escalation) (int, error)
 	}
 	now := e.clock.Now().UTC()
 	u := models.EscalationUpdate{Step: esc.Step, StepStartedAt: esc.StepStartedAt, State: models.EscalationActive}
-	var msgs []models.Message
+	var (
+		msgs   []models.Message
+		alerts []string // raised only once the check is stored
+	)
 	for {
 		if u.Step >= len(def.Steps) {
 			u.State, u.NextCheckAt = models.EscalationExhausted, nil
-			e.alert(ctx, inc, fmt.Sprintf("🚨 Escalation plan exhausted for incident #%d: everyone in the plan was paged and nobody claimed it. Page someone directly now.", inc.Number))
+			alerts = append(alerts, fmt.Sprintf("🚨 Escalation plan exhausted for incident #%d: everyone in the plan was paged and nobody claimed it. Page someone directly now.", inc.Number))
 			break
 		}
 		planned, err := e.store.PlannedSends(ctx, esc.ID, u.Step)
 		if err != nil {
 			return 0, err
 		}
-		stepMsgs, next, stepEnd, err := e.planStep(ctx, inc, esc, def.Steps[u.Step], u.Step, u.StepStartedAt, planned, now)
+		stepMsgs, stepAlerts, next, stepEnd, err := e.planStep(ctx, inc, esc, def.Steps[u.Step], u.Step, u.StepStartedAt, planned, now)
 		if err != nil {
 			return 0, err
 		}
 		msgs = append(msgs, stepMsgs...)
+		alerts = append(alerts, stepAlerts...)
 		if next != nil || now.Before(stepEnd) {
 			// Sends or the step's end are still ahead.
 			if next == nil || stepEnd.Before(*next) {
@@ -319,21 +327,27 @@ func (e *Engine) check(ctx context.Context, esc *models.Escalation) (int, error)
 	if err != nil {
 		return 0, err
 	}
+	// Alert only for a check that was stored: a check thrown away (claimed
+	// meanwhile) or retried after an error must not alert twice.
+	for _, text := range alerts {
+		e.alert(ctx, inc, text)
+	}
 	return n, nil
 }
 
-// planStep builds the messages of a step that are due by now. It returns
-// the time of the next future send (nil if none) and when the step ends.
+// planStep builds the messages of a step that are due by now, and the
+// alerts for required sends that reach nobody. It returns the time of the
+// next future send (nil if none) and when the step ends.
 func (e *Engine) planStep(ctx context.Context, inc *models.Incident, esc *models.Escalation, step models.PlanStep, stepIdx int,
-	started time.Time, planned map[int]int, now time.Time) ([]models.Message, *time.Time, time.Time, error) {
+	started time.Time, planned map[int]int, now time.Time) ([]models.Message, []string, *time.Time, time.Time, error) {
 	var (
-		msgs []models.Message
-		next *time.Time
-		end  = started
+		msgs   []models.Message
+		alerts []string
+		next   *time.Time
+		end    = started
 	)
 	for ni, n := range step.Notifications {
-		wait := time.Duration(n.WaitMinutes) * time.Minute
-		total := 1 + n.Repeat
+		wait, total := notificationSchedule(n)
 		if stepEnd := started.Add(time.Duration(total) * wait); stepEnd.After(end) {
 			end = stepEnd
 		}
@@ -348,19 +362,28 @@ func (e *Engine) planStep(ctx context.Context, inc *models.Incident, esc *models
 			}
 			// Roles resolve at send time: a handoff pages the new person.
 			people, err := e.roles.Resolve(ctx, n.Role, n.Target)
+			why := "resolves to nobody"
+			if errors.Is(err, ErrUnknownRole) {
+				// A plan naming a role nobody knows must not stall the
+				// escalation: skip the notification, loudly.
+				people, err, why = nil, nil, "is an unknown role, so it pages nobody"
+			}
 			if err != nil {
-				return nil, nil, end, err
+				return nil, nil, nil, end, err
 			}
 			if len(people) == 0 {
+				// Record the send as failed, so it is planned once: the
+				// next check neither plans nor alerts it again.
+				msgs = append(msgs, e.nobodyMessage(inc, esc, stepIdx, ni, k, n, why, now))
 				if !n.Optional {
-					e.alert(ctx, inc, fmt.Sprintf("🚨 Incident #%d: step %d of its plan should page %s %q, which resolves to nobody. Page someone directly.", inc.Number, stepIdx+1, n.Role, n.Target))
+					alerts = append(alerts, fmt.Sprintf("🚨 Incident #%d: step %d of its plan should page %s %q, which %s. Page someone directly.", inc.Number, stepIdx+1, n.Role, n.Target, why))
 				}
 				continue
 			}
 			for _, p := range people {
 				modes, err := e.modesFor(ctx, p, n.Priority)
 				if err != nil {
-					return nil, nil, end, err
+					return nil, nil, nil, end, err
 				}
 				for _, mode := range modes {
 					msgs = append(msgs, e.newMessage(inc, esc, stepIdx, ni, k, p, n, mode, now))
@@ -368,7 +391,18 @@ func (e *Engine) planStep(ctx context.Context, inc *models.Incident, esc *models
 			}
 		}
 	}
-	return msgs, next, end, nil
+	return msgs, alerts, next, end, nil
+}
+
+// notificationSchedule is how far apart a notification's sends are and how
+// many there are. Without a wait there is nothing to repeat after: it is
+// sent once and the step moves on.
+func notificationSchedule(n models.PlanNotification) (wait time.Duration, sends int) {
+	wait = time.Duration(n.WaitMinutes) * time.Minute
+	if wait <= 0 {
+		return 0, 1
+	}
+	return wait, 1 + max(n.Repeat, 0)
 }
 
 func (e *Engine) modesFor(ctx context.Context, personID, priority string) ([]Mode, error) {
@@ -395,6 +429,17 @@ func (e *Engine) newMessage(inc *models.Incident, esc *models.Escalation, step, 
 		PersonID: &personID, Role: n.Role, Target: n.Target, Mode: string(mode), Priority: n.Priority,
 		Subject: subject, Body: body, ClaimCode: code, Optional: n.Optional,
 		Status: models.MessageQueued, NotBefore: now, CreatedAt: now,
+	}
+}
+
+// nobodyMessage records a planned send that reached nobody: failed at
+// once, never queued, shown in the incident's message history.
+func (e *Engine) nobodyMessage(inc *models.Incident, esc *models.Escalation, step, ni, k int, n models.PlanNotification, why string, now time.Time) models.Message {
+	id, pv, escID := inc.ID, esc.PlanVersionID, esc.ID
+	return models.Message{
+		IncidentID: &id, EscalationID: &escID, PlanVersionID: &pv, Step: step, Notification: ni, SendIndex: k,
+		Role: n.Role, Target: n.Target, Priority: n.Priority, Optional: n.Optional,
+		Status: models.MessageFailed, Error: fmt.Sprintf("%s %q %s", n.Role, n.Target, why), NotBefore: now, CreatedAt: now,
 	}
 }
 

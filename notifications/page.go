@@ -47,7 +47,7 @@ func (e *Engine) PagePeople(ctx context.Context, incidentID int64, role, target,
 	if err := e.store.QueueMessages(ctx, msgs); err != nil {
 		return 0, err
 	}
-	e.wakeSender()
+	e.announce(ctx)
 	return len(msgs), nil
 }
 

@@ -253,6 +253,9 @@ func (a *App) Serve(ctx context.Context) error {
 	go a.pruneReceipts(workerCtx)
 	go a.Reminders.Run(workerCtx)
 	go a.Engine.Run(workerCtx)
+	if !a.cfg.Embedded() {
+		go a.Engine.ListenForWork(workerCtx, a.cfg.DatabaseURL)
+	}
 	if a.cfg.SlackAppToken != "" {
 		// Socket Mode: Slack reaches us over a websocket we open, so no
 		// public URL is needed; the same dispatcher handles what arrives.
