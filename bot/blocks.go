@@ -27,6 +27,7 @@ type Headline struct {
 	Comms    *models.CommsChannel // nil until created
 	DocURL   string
 	Now      time.Time
+	Paging   models.PagingSummary // who was paged; zero when nobody
 }
 
 // HeadlineBlocks renders an incident's headline post.
@@ -49,6 +50,18 @@ func HeadlineBlocks(h Headline) []slack.Block {
 	}
 	if h.Comms != nil && !h.Comms.Pending() {
 		fields = append(fields, mrkdwn("*Channel*\n<#"+h.Comms.ChannelID+">"))
+	}
+	if len(h.Paging.Paged) > 0 {
+		paged := strings.Join(h.Paging.Paged, ", ")
+		switch h.Paging.State {
+		case models.EscalationActive:
+			paged += " · _escalating_"
+		case models.EscalationClaimed:
+			paged += " · claimed by " + EscapeMrkdwn(h.Paging.ClaimedBy)
+		case models.EscalationExhausted:
+			paged += " · ⚠️ _plan exhausted, nobody claimed_"
+		}
+		fields = append(fields, mrkdwn("*Paged*\n"+truncateRunes(paged, 500)))
 	}
 	if inc.AffectedServices != "" {
 		fields = append(fields, mrkdwn("*Affected*\n"+EscapeMrkdwn(truncateRunes(inc.AffectedServices, 200))))

@@ -81,6 +81,17 @@ func TestHeadlineBlocksGolden(t *testing.T) {
 			}},
 		},
 		{
+			file: "headline_paged_claimed.golden.json",
+			h: bot.Headline{Now: renderNow, DocURL: "https://herald.example.com/incidents/8",
+				Comms:  &models.CommsChannel{ChannelID: "C0INC8", ChannelName: "inc-8-queue-backlog"},
+				Paging: models.PagingSummary{Paged: []string{"<@U0ALICE>", "bob"}, State: models.EscalationClaimed, ClaimedBy: "Alice <b>"},
+				Incident: &models.Incident{
+					ID: 108, Number: 8, Title: "Queue backlog", Severity: models.SEV2, Status: models.StatusInvestigating,
+					Reporter: &models.ExternalUser{SlackUserID: "U061F7AUR"}, ReportedAt: reportedAt,
+					AcknowledgedAt: ptr(reportedAt.Add(4 * time.Minute)),
+				}},
+		},
+		{
 			file: "headline_resolved.golden.json",
 			h: bot.Headline{Now: renderNow.Add(24 * time.Hour), Incident: &models.Incident{
 				ID: 103, Number: 3, Title: "Search latency", Severity: models.SEV3, Status: models.StatusResolved,

@@ -74,6 +74,11 @@ func (d Deps) renderHeadline(ctx context.Context, incidentID int64, hp *models.H
 		return "", "", 0, err
 	}
 	h := bot.Headline{Incident: inc, DocURL: d.Settings.docURL(inc), Now: d.Clock.Now()}
+	if d.Directory != nil {
+		if h.Paging, err = d.Directory.PagingSummaryOf(ctx, inc.ID); err != nil {
+			return "", "", 0, err
+		}
+	}
 	if cc, err := d.Store.CommsChannelFor(ctx, inc.ID); err == nil {
 		h.Comms = cc
 	} else if !models.IsNotFound(err) {

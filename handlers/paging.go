@@ -29,6 +29,7 @@ type PagingDirectory interface {
 	TeamByName(ctx context.Context, name string) (*models.Team, error)
 	TeamPlanName(ctx context.Context, teamID string) (string, error)
 	ListTeams(ctx context.Context) ([]models.Team, error)
+	PagingSummaryOf(ctx context.Context, incidentID int64) (models.PagingSummary, error)
 }
 
 // JobPagingAlert posts an engine alert (plan exhausted, nobody to page)
@@ -124,7 +125,12 @@ func (d Deps) page(ctx context.Context, inc *models.Incident, actor *models.Exte
 	if p.Message != "" {
 		entry += ": " + p.Message
 	}
-	if err := d.Store.AddTimelineEvent(ctx, &models.TimelineEvent{IncidentID: inc.ID, Kind: models.TimelinePageRequest, AuthorID: idOf(actor), Text: entry}); err != nil {
+	// Through a change, so the headline refreshes and shows who was paged.
+	_, err := d.change(ctx, inc.ID, actor, func(*models.Incident) (models.Change, error) {
+		return models.Change{Action: "incident.page", After: what,
+			Timeline: []models.TimelineEvent{{Kind: models.TimelinePageRequest, Text: entry}}}, nil
+	})
+	if err != nil {
 		return "", err
 	}
 	if sent < 0 {

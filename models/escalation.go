@@ -424,3 +424,42 @@ func (s *Store) NotifyEngines(ctx context.Context, channel string) error {
 	}
 	return nil
 }
+
+// PagingSummary is what the headline post says about paging.
+type PagingSummary struct {
+	// Paged lists, once each, the people a page went or is going to:
+	// their Slack id when known, else their name.
+	Paged     []string
+	State     string // escalation state, "" when the incident never escalated
+	ClaimedBy string
+}
+
+// PagingSummaryOf summarises an incident's pages.
+func (s *Store) PagingSummaryOf(ctx context.Context, incidentID int64) (PagingSummary, error) {
+	var out PagingSummary
+	var rows []struct {
+		Name        string
+		SlackUserID *string
+	}
+	err := s.db.WithContext(ctx).Table("messages").Select("DISTINCT people.name, people.slack_user_id").
+		Joins("JOIN people ON people.id = messages.person_id").
+		Where("messages.incident_id = ? AND NOT messages.out_of_band AND messages.status IN ?", incidentID,
+			[]string{MessageQueued, MessageSending, MessageSent, MessageDelivered}).
+		Order("people.name").Scan(&rows).Error
+	if err != nil {
+		return out, fmt.Errorf("summarising pages: %w", err)
+	}
+	for _, r := range rows {
+		if r.SlackUserID != nil && *r.SlackUserID != "" {
+			out.Paged = append(out.Paged, "<@"+*r.SlackUserID+">")
+		} else {
+			out.Paged = append(out.Paged, r.Name)
+		}
+	}
+	if e, err := s.EscalationOf(ctx, incidentID); err == nil {
+		out.State, out.ClaimedBy = e.State, e.ClaimedBy
+	} else if !IsNotFound(err) {
+		return out, err
+	}
+	return out, nil
+}

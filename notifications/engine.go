@@ -145,8 +145,7 @@ func (e *Engine) Unclaim(ctx context.Context, incidentID int64) error {
 }
 
 func (e *Engine) stop(ctx context.Context, incidentID int64, state, by string) error {
-	esc, err := e.store.StopEscalation(ctx, incidentID, state, by)
-	if err != nil {
+	if _, err := e.store.StopEscalation(ctx, incidentID, state, by); err != nil {
 		return err
 	}
 	// Close the loop: everyone already reached hears it is handled.
@@ -166,26 +165,31 @@ func (e *Engine) stop(ctx context.Context, incidentID int64, state, by string) e
 	var notes []models.Message
 	now := e.clock.Now().UTC()
 	for _, m := range sent {
-		if m.PersonID == nil || (m.Status != models.MessageSent && m.Status != models.MessageDelivered) || m.OutOfBand {
+		// A page in flight ("sending") is about to reach its person too.
+		reached := m.Status == models.MessageSent || m.Status == models.MessageDelivered || m.Status == models.MessageSending
+		if m.PersonID == nil || !reached || m.OutOfBand || seen[*m.PersonID] {
 			continue
 		}
-		key := *m.PersonID + "/" + m.Mode
-		if seen[key] {
-			continue
+		seen[*m.PersonID] = true
+		// The note is low priority: it goes the way the person wants to
+		// hear low-priority news (no phone call to say "no action needed").
+		modes, err := e.modesFor(ctx, *m.PersonID, "low")
+		if err != nil {
+			return err
 		}
-		seen[key] = true
-		notes = append(notes, models.Message{
-			IncidentID: &incidentID, EscalationID: nil, PersonID: m.PersonID, Mode: m.Mode, Priority: "low",
-			Subject:   fmt.Sprintf("Incident #%d %s", inc.Number, verb),
-			Body:      fmt.Sprintf("Incident #%d (%s) was %s by %s. No action needed.", inc.Number, inc.Title, verb, by),
-			OutOfBand: true, Status: models.MessageQueued, NotBefore: now, CreatedAt: now, Optional: true,
-		})
+		for _, mode := range modes {
+			notes = append(notes, models.Message{
+				IncidentID: &incidentID, EscalationID: nil, PersonID: m.PersonID, Mode: string(mode), Priority: "low",
+				Subject:   fmt.Sprintf("Incident #%d %s", inc.Number, verb),
+				Body:      fmt.Sprintf("Incident #%d (%s) was %s by %s. No action needed.", inc.Number, inc.Title, verb, by),
+				OutOfBand: true, Status: models.MessageQueued, NotBefore: now, CreatedAt: now, Optional: true,
+			})
+		}
 	}
-	_ = esc
 	if err := e.store.QueueMessages(ctx, notes); err != nil {
 		return err
 	}
-	e.announce(ctx)
+	e.Wake()
 	return nil
 }
 

@@ -72,7 +72,7 @@ func (r DirectoryRoles) Resolve(ctx context.Context, role, target string) ([]str
 			if t.ManagerID == nil {
 				return nil, nil
 			}
-			return []string{*t.ManagerID}, nil
+			return r.active(ctx, *t.ManagerID)
 		default:
 			id, err := r.Dir.OncallPersonID(ctx, t.ID, role[len("oncall-"):])
 			if models.IsNotFound(err) {
@@ -81,8 +81,22 @@ func (r DirectoryRoles) Resolve(ctx context.Context, role, target string) ([]str
 			if err != nil {
 				return nil, err
 			}
-			return []string{id}, nil
+			return r.active(ctx, id)
 		}
 	}
 	return nil, fmt.Errorf("%w %q", ErrUnknownRole, role)
+}
+
+// active keeps a person who is still active: someone deactivated (left,
+// on leave) but still named as a manager or on-call resolves to nobody,
+// so the engine alerts instead of paging them.
+func (r DirectoryRoles) active(ctx context.Context, id string) ([]string, error) {
+	people, err := r.Dir.PeopleByID(ctx, []string{id})
+	if err != nil {
+		return nil, err
+	}
+	if len(people) == 0 || !people[0].Active {
+		return nil, nil
+	}
+	return []string{id}, nil
 }

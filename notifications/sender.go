@@ -48,8 +48,12 @@ func (e *Engine) SendDue(ctx context.Context) (int, error) {
 
 func (e *Engine) send(ctx context.Context, m *models.Message) {
 	log := e.log.With("message", m.ID, "mode", m.Mode)
-	outcome := e.deliver(ctx, m)
-	if outcome.Status == models.MessageFailed && m.Attempts < e.opts.MaxAttempts {
+	// Every vendor of the mode together must finish before the lease runs
+	// out, or another replica would take the message over and send it again.
+	dctx, cancel := context.WithTimeout(ctx, e.deliveryBudget())
+	outcome, permanent := e.deliver(dctx, m)
+	cancel()
+	if outcome.Status == models.MessageFailed && !permanent && m.Attempts < e.opts.MaxAttempts {
 		retry := e.clock.Now().Add(time.Duration(m.Attempts*m.Attempts) * 5 * time.Second)
 		outcome.Status, outcome.RetryAt = models.MessageQueued, &retry
 		outcome.Detail = "will retry: " + outcome.Detail
@@ -73,29 +77,42 @@ func (e *Engine) send(ctx context.Context, m *models.Message) {
 	}
 }
 
+// deliveryBudget bounds one delivery, failover included: well inside the
+// send lease (SendDeadline), leaving time to record the outcome.
+func (e *Engine) deliveryBudget() time.Duration {
+	d := e.opts.SendDeadline
+	return max(d-min(d/5, 5*time.Second), d/2)
+}
+
 // deliver tries each vendor of the mode in order until one accepts.
-func (e *Engine) deliver(ctx context.Context, m *models.Message) models.MessageOutcome {
+// permanent reports a failure that retrying cannot fix (no destination, no
+// vendor for the mode).
+func (e *Engine) deliver(ctx context.Context, m *models.Message) (o models.MessageOutcome, permanent bool) {
 	dest, err := e.destination(ctx, m)
 	if err != nil {
-		return models.MessageOutcome{Status: models.MessageFailed, Error: err.Error(), Detail: err.Error()}
+		return models.MessageOutcome{Status: models.MessageFailed, Error: err.Error(), Detail: err.Error()}, errors.Is(err, ErrNoDestination)
 	}
 	vendors := e.vendors.For(Mode(m.Mode))
 	if len(vendors) == 0 {
 		err := fmt.Errorf("%w %q", ErrNoVendor, m.Mode)
-		return models.MessageOutcome{Status: models.MessageFailed, Error: err.Error(), Detail: err.Error()}
+		return models.MessageOutcome{Status: models.MessageFailed, Error: err.Error(), Detail: err.Error()}, true
 	}
 	var failures []string
 	for _, v := range vendors {
+		if ctx.Err() != nil {
+			failures = append(failures, v.Name()+": not tried, out of time for this attempt")
+			continue
+		}
 		vctx, cancel := context.WithTimeout(ctx, e.opts.VendorTimeout)
 		id, err := v.Send(vctx, Message{Mode: Mode(m.Mode), Destination: dest, Subject: m.Subject, Body: m.Body, ClaimCode: m.ClaimCode, IncidentID: derefID(m.IncidentID)})
 		cancel()
 		if err == nil {
-			return models.MessageOutcome{Status: models.MessageSent, Vendor: v.Name(), VendorID: id, Detail: "accepted by " + v.Name()}
+			return models.MessageOutcome{Status: models.MessageSent, Vendor: v.Name(), VendorID: id, Detail: "accepted by " + v.Name()}, false
 		}
 		failures = append(failures, v.Name()+": "+err.Error())
 	}
 	msg := fmt.Sprintf("every %s vendor failed: %v", m.Mode, failures)
-	return models.MessageOutcome{Status: models.MessageFailed, Error: msg, Detail: msg}
+	return models.MessageOutcome{Status: models.MessageFailed, Error: msg, Detail: msg}, false
 }
 
 // destination finds where a message goes: the person's Slack id for Slack,

@@ -1,0 +1,544 @@
+package notifications
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/goccy/go-yaml"
+	"github.com/google/uuid"
+	"gorm.io/gorm"
+
+	"github.com/heraldhq/herald/models"
+)
+
+// ApplyOptions tune Apply.
+type ApplyOptions struct {
+	// Prune removes the people, teams, templates and plans the file does
+	// not declare. Without it they are only listed in Report.Prunable.
+	Prune bool
+	// DryRun works everything out, then rolls back.
+	DryRun bool
+	// Actor is recorded as the author of the plan versions published
+	// (default "herald apply").
+	Actor string
+}
+
+// Kinds of configuration, as reports name them.
+const (
+	KindPerson   = "person"
+	KindTeam     = "team"
+	KindTemplate = "template"
+	KindPlan     = "plan"
+)
+
+// Action is what Apply did (or, in a dry run, would do) to one thing.
+type Action string
+
+// Actions of a report.
+const (
+	ActionCreate Action = "create"
+	ActionUpdate Action = "update"
+	ActionDelete Action = "delete"
+	// ActionRetire is how a plan escalations have used is pruned: its
+	// versions stay (escalations and messages point at them) but it is no
+	// longer active, so no new escalation can use it.
+	ActionRetire Action = "retire"
+)
+
+// Change is one thing Apply changes. Detail says what changed, never a
+// contact destination.
+type Change struct {
+	Kind   string
+	Name   string
+	Action Action
+	Detail string
+}
+
+func (c Change) String() string {
+	sign := map[Action]string{ActionCreate: "+", ActionUpdate: "~", ActionDelete: "-", ActionRetire: "-"}[c.Action]
+	s := fmt.Sprintf("%s %s %s", sign, c.Kind, c.Name)
+	if c.Action == ActionRetire {
+		s += " (retired: escalations used it, so it is kept but no longer active)"
+	}
+	if c.Detail != "" {
+		s += ": " + c.Detail
+	}
+	return s
+}
+
+// Counts are how many things of one kind Apply created, updated, left
+// alone and deleted (retired plans count as deleted).
+type Counts struct {
+	Created, Updated, Unchanged, Deleted int
+}
+
+func (c Counts) String() string {
+	return fmt.Sprintf("%d created, %d updated, %d unchanged, %d deleted", c.Created, c.Updated, c.Unchanged, c.Deleted)
+}
+
+// Report is what Apply did, or in a dry run would do.
+type Report struct {
+	DryRun bool
+	Prune  bool
+	People, Teams, Templates, Plans Counts
+	// Changes are in the order they were made.
+	Changes []Change
+	// Prunable are the things the file does not declare, which --prune
+	// would remove (only without Prune).
+	Prunable []Change
+	Warnings []string
+}
+
+// Changed reports whether anything was (or would be) written.
+func (r *Report) Changed() bool { return len(r.Changes) > 0 }
+
+func (r *Report) counts(kind string) *Counts {
+	switch kind {
+	case KindPerson:
+		return &r.People
+	case KindTeam:
+		return &r.Teams
+	case KindTemplate:
+		return &r.Templates
+	default:
+		return &r.Plans
+	}
+}
+
+func (r *Report) record(kind, name string, a Action, detail string) {
+	c := r.counts(kind)
+	switch a {
+	case ActionCreate:
+		c.Created++
+	case ActionUpdate:
+		c.Updated++
+	default:
+		c.Deleted++
+	}
+	r.Changes = append(r.Changes, Change{Kind: kind, Name: name, Action: a, Detail: detail})
+}
+
+func (r *Report) String() string {
+	var b strings.Builder
+	if r.DryRun {
+		b.WriteString("dry run: nothing was written\n")
+	}
+	fmt.Fprintf(&b, "people:    %s\n", r.People)
+	fmt.Fprintf(&b, "teams:     %s\n", r.Teams)
+	fmt.Fprintf(&b, "templates: %s\n", r.Templates)
+	fmt.Fprintf(&b, "plans:     %s\n", r.Plans)
+	for _, c := range r.Changes {
+		fmt.Fprintf(&b, "  %s\n", c)
+	}
+	if len(r.Prunable) > 0 {
+		names := make([]string, len(r.Prunable))
+		for i, c := range r.Prunable {
+			names[i] = c.Kind + " " + c.Name
+		}
+		fmt.Fprintf(&b, "not in the file, kept (apply with --prune to remove): %s\n", strings.Join(names, ", "))
+	}
+	for _, w := range r.Warnings {
+		fmt.Fprintf(&b, "warning: %s\n", w)
+	}
+	return b.String()
+}
+
+// ErrPruneEverything refuses --prune with a file that declares nothing.
+var ErrPruneEverything = errors.New("refusing to prune with a file that declares nothing: it would remove every person, team, template and plan")
+
+var errDryRun = errors.New("dry run")
+
+// Apply makes the database match a catalog, in one transaction: people
+// (with their contact methods and priority preferences), teams (members,
+// manager, static on-call), templates and plans. A plan whose steps changed
+// gets a new version, which becomes the active one. Applying the same
+// catalog twice changes nothing the second time.
+//
+// The catalog is validated first against what the database holds; with
+// any problem (an Errors) nothing is written.
+func Apply(ctx context.Context, store *models.Store, c *Catalog, o ApplyOptions) (*Report, error) {
+	if o.Actor == "" {
+		o.Actor = "herald apply"
+	}
+	r := &Report{DryRun: o.DryRun, Prune: o.Prune}
+	err := store.InTx(ctx, func(tx *models.Store) error {
+		a := &applier{db: tx.DB().WithContext(ctx), now: tx.Clock().Now().UTC(), opts: o, report: r}
+		st, err := loadState(a.db)
+		if err != nil {
+			return err
+		}
+		var ex *Existing
+		if !o.Prune {
+			ex = st.existing()
+		}
+		warnings, err := c.Validate(ex)
+		if err != nil {
+			return err
+		}
+		r.Warnings = warnings
+		if o.Prune && len(c.People)+len(c.Teams)+len(c.Templates)+len(c.Plans) == 0 {
+			return ErrPruneEverything
+		}
+		if err := a.apply(st, c); err != nil {
+			return err
+		}
+		if o.DryRun {
+			return errDryRun
+		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, errDryRun) {
+		return nil, err
+	}
+	return r, nil
+}
+
+// state is the configuration the database holds.
+type state struct {
+	people    map[string]*dbPerson // by name
+	teams     map[string]*dbTeam
+	templates map[string]*models.MessageTemplate
+	plans     map[string]*dbPlan
+	names     map[string]string // person id → name
+	teamNames map[string]string // team id → name
+}
+
+type dbPerson struct {
+	row      models.Person
+	contacts []models.ContactMethod // oldest first
+	prefs    map[string]string      // priority → comma list (application "")
+}
+
+type dbTeam struct {
+	row     models.Team
+	members map[string]bool   // person ids
+	oncall  map[string]string // role → person id
+}
+
+type dbPlan struct {
+	row      models.Plan
+	versions map[int]string // version → definition
+	latest   int
+}
+
+func loadState(db *gorm.DB) (*state, error) {
+	st := &state{people: map[string]*dbPerson{}, teams: map[string]*dbTeam{}, templates: map[string]*models.MessageTemplate{},
+		plans: map[string]*dbPlan{}, names: map[string]string{}, teamNames: map[string]string{}}
+	var people []models.Person
+	if err := db.Find(&people).Error; err != nil {
+		return nil, fmt.Errorf("loading people: %w", err)
+	}
+	byID := map[string]*dbPerson{}
+	for _, p := range people {
+		dp := &dbPerson{row: p, prefs: map[string]string{}}
+		st.people[p.Name], st.names[p.ID], byID[p.ID] = dp, p.Name, dp
+	}
+	var contacts []models.ContactMethod
+	if err := db.Find(&contacts).Error; err != nil {
+		return nil, fmt.Errorf("loading contact methods: %w", err)
+	}
+	sort.SliceStable(contacts, func(i, j int) bool {
+		if !contacts[i].CreatedAt.Equal(contacts[j].CreatedAt) {
+			return contacts[i].CreatedAt.Before(contacts[j].CreatedAt)
+		}
+		return contacts[i].ID < contacts[j].ID
+	})
+	for _, cm := range contacts {
+		if p := byID[cm.PersonID]; p != nil {
+			p.contacts = append(p.contacts, cm)
+		}
+	}
+	var prefs []models.PriorityMode
+	if err := db.Where("application = ?", "").Find(&prefs).Error; err != nil {
+		return nil, fmt.Errorf("loading priority preferences: %w", err)
+	}
+	for _, pm := range prefs {
+		if p := byID[pm.PersonID]; p != nil {
+			p.prefs[pm.Priority] = pm.Modes
+		}
+	}
+	var teams []models.Team
+	if err := db.Find(&teams).Error; err != nil {
+		return nil, fmt.Errorf("loading teams: %w", err)
+	}
+	teamByID := map[string]*dbTeam{}
+	for _, t := range teams {
+		dt := &dbTeam{row: t, members: map[string]bool{}, oncall: map[string]string{}}
+		st.teams[t.Name], st.teamNames[t.ID], teamByID[t.ID] = dt, t.Name, dt
+	}
+	var members []models.TeamMember
+	if err := db.Find(&members).Error; err != nil {
+		return nil, fmt.Errorf("loading team members: %w", err)
+	}
+	for _, m := range members {
+		if t := teamByID[m.TeamID]; t != nil {
+			t.members[m.PersonID] = true
+		}
+	}
+	var oncall []models.OncallAssignment
+	if err := db.Find(&oncall).Error; err != nil {
+		return nil, fmt.Errorf("loading on-call assignments: %w", err)
+	}
+	for _, o := range oncall {
+		if t := teamByID[o.TeamID]; t != nil {
+			t.oncall[o.Role] = o.PersonID
+		}
+	}
+	var templates []models.MessageTemplate
+	if err := db.Find(&templates).Error; err != nil {
+		return nil, fmt.Errorf("loading templates: %w", err)
+	}
+	for i := range templates {
+		st.templates[templates[i].Name] = &templates[i]
+	}
+	var plans []models.Plan
+	if err := db.Find(&plans).Error; err != nil {
+		return nil, fmt.Errorf("loading plans: %w", err)
+	}
+	planByID := map[string]*dbPlan{}
+	for _, p := range plans {
+		dp := &dbPlan{row: p, versions: map[int]string{}}
+		st.plans[p.Name], planByID[p.ID] = dp, dp
+	}
+	var versions []models.PlanVersion
+	if err := db.Select("plan_id", "version", "definition").Find(&versions).Error; err != nil {
+		return nil, fmt.Errorf("loading plan versions: %w", err)
+	}
+	for _, v := range versions {
+		if p := planByID[v.PlanID]; p != nil {
+			p.versions[v.Version] = v.Definition
+			p.latest = max(p.latest, v.Version)
+		}
+	}
+	return st, nil
+}
+
+// existing is what a file may refer to without declaring it. Retired
+// plans are not configuration any more.
+func (st *state) existing() *Existing {
+	ex := &Existing{People: map[string]string{}, Teams: map[string]bool{}, Templates: map[string]bool{}}
+	for name, p := range st.people {
+		ex.People[name] = deref(p.row.SlackUserID)
+	}
+	for name := range st.teams {
+		ex.Teams[name] = true
+	}
+	for name := range st.templates {
+		ex.Templates[name] = true
+	}
+	return ex
+}
+
+type applier struct {
+	db     *gorm.DB
+	now    time.Time
+	opts   ApplyOptions
+	report *Report
+	// Ids by name of the people and teams there will be.
+	personIDs, teamIDs map[string]string
+}
+
+func newID() string { return uuid.Must(uuid.NewV7()).String() }
+
+func (a *applier) apply(st *state, c *Catalog) error {
+	if err := a.prune(st, c); err != nil {
+		return err
+	}
+	a.personIDs, a.teamIDs = map[string]string{}, map[string]string{}
+	for name, p := range st.people {
+		a.personIDs[name] = p.row.ID
+	}
+	for name, t := range st.teams {
+		a.teamIDs[name] = t.row.ID
+	}
+	// Slack ids move between people in two passes, or the unique index
+	// would see one id twice in between.
+	for _, spec := range c.People {
+		if p := st.people[spec.Name]; p != nil && p.row.SlackUserID != nil && *p.row.SlackUserID != spec.SlackID {
+			if err := a.db.Model(&models.Person{}).Where("id = ?", p.row.ID).Update("slack_user_id", nil).Error; err != nil {
+				return fmt.Errorf("updating person %q: %w", spec.Name, err)
+			}
+		}
+	}
+	for _, spec := range c.People {
+		if err := a.person(st.people[spec.Name], spec); err != nil {
+			return fmt.Errorf("applying person %q: %w", spec.Name, err)
+		}
+	}
+	for _, spec := range c.Teams {
+		if err := a.team(st.teams[spec.Name], spec); err != nil {
+			return fmt.Errorf("applying team %q: %w", spec.Name, err)
+		}
+	}
+	for _, spec := range c.Templates {
+		if err := a.template(st.templates[spec.Name], spec); err != nil {
+			return fmt.Errorf("applying template %q: %w", spec.Name, err)
+		}
+	}
+	for _, spec := range c.Plans {
+		if err := a.plan(st.plans[spec.Name], spec); err != nil {
+			return fmt.Errorf("applying plan %q: %w", spec.Name, err)
+		}
+	}
+	return nil
+}
+
+// prune removes (with Prune) or lists what the file does not declare:
+// plans first, then templates, teams and people, so nothing left refers to
+// what goes.
+func (a *applier) prune(st *state, c *Catalog) error {
+	declared := func(names []string) map[string]bool {
+		m := make(map[string]bool, len(names))
+		for _, n := range names {
+			m[n] = true
+		}
+		return m
+	}
+	plans := declared(collect(c.Plans, func(p PlanSpec) string { return p.Name }))
+	for _, name := range sortedNames(st.plans) {
+		p := st.plans[name]
+		if plans[name] || p.row.ActiveVersion == 0 {
+			continue
+		}
+		if !a.opts.Prune {
+			a.report.Prunable = append(a.report.Prunable, Change{Kind: KindPlan, Name: name, Action: ActionDelete})
+			continue
+		}
+		used, err := a.planUsed(p.row.ID)
+		if err != nil {
+			return err
+		}
+		if used {
+			err = a.db.Model(&models.Plan{}).Where("id = ?", p.row.ID).Updates(map[string]any{"active_version": 0, "updated_at": a.now}).Error
+			a.report.record(KindPlan, name, ActionRetire, "")
+		} else {
+			err = a.db.Where("id = ?", p.row.ID).Delete(&models.Plan{}).Error
+			a.report.record(KindPlan, name, ActionDelete, "")
+		}
+		if err != nil {
+			return fmt.Errorf("pruning plan %q: %w", name, err)
+		}
+	}
+	templates := declared(collect(c.Templates, func(t TemplateSpec) string { return t.Name }))
+	for _, name := range sortedNames(st.templates) {
+		if !templates[name] {
+			if err := a.remove(KindTemplate, name, &models.MessageTemplate{}, "name = ?", name); err != nil {
+				return err
+			}
+		}
+	}
+	teams := declared(collect(c.Teams, func(t TeamSpec) string { return t.Name }))
+	for _, name := range sortedNames(st.teams) {
+		if !teams[name] {
+			if err := a.remove(KindTeam, name, &models.Team{}, "id = ?", st.teams[name].row.ID); err != nil {
+				return err
+			}
+			delete(st.teams, name)
+		}
+	}
+	people := declared(collect(c.People, func(p PersonSpec) string { return p.Name }))
+	for _, name := range sortedNames(st.people) {
+		if !people[name] {
+			if err := a.remove(KindPerson, name, &models.Person{}, "id = ?", st.people[name].row.ID); err != nil {
+				return err
+			}
+			delete(st.people, name)
+		}
+	}
+	if !a.opts.Prune {
+		return nil
+	}
+	return nil
+}
+
+// remove deletes one undeclared thing (its dependent rows cascade), or
+// lists it without Prune.
+func (a *applier) remove(kind, name string, model any, where string, key string) error {
+	if !a.opts.Prune {
+		a.report.Prunable = append(a.report.Prunable, Change{Kind: kind, Name: name, Action: ActionDelete})
+		return nil
+	}
+	if err := a.db.Where(where, key).Delete(model).Error; err != nil {
+		return fmt.Errorf("pruning %s %q: %w", kind, name, err)
+	}
+	a.report.record(kind, name, ActionDelete, "")
+	return nil
+}
+
+// planUsed reports whether escalations or messages refer to a version of
+// the plan: those versions must stay.
+func (a *applier) planUsed(planID string) (bool, error) {
+	versions := a.db.Table("plan_versions").Select("id").Where("plan_id = ?", planID)
+	for _, table := range []string{"escalations", "messages"} {
+		var n int64
+		if err := a.db.Table(table).Where("plan_version_id IN (?)", versions).Count(&n).Error; err != nil {
+			return false, fmt.Errorf("checking the use of a plan: %w", err)
+		}
+		if n > 0 {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+func (a *applier) person(have *dbPerson, spec PersonSpec) error {
+	active := spec.Active == nil || *spec.Active
+	row := models.Person{Name: spec.Name, FullName: spec.FullName, SlackUserID: nilIfEmpty(spec.SlackID), TimeZone: spec.TimeZone, Active: active}
+	var details []string
+	if have == nil {
+		row.ID, row.CreatedAt, row.UpdatedAt = newID(), a.now, a.now
+		if err := a.db.Create(&row).Error; err != nil {
+			return err
+		}
+		a.personIDs[spec.Name] = row.ID
+		have = &dbPerson{row: row, prefs: map[string]string{}}
+	} else {
+		updates := map[string]any{}
+		if have.row.FullName != row.FullName {
+			updates["full_name"] = row.FullName
+		}
+		if deref(have.row.SlackUserID) != spec.SlackID {
+			updates["slack_user_id"] = row.SlackUserID
+		}
+		if have.row.TimeZone != row.TimeZone {
+			updates["time_zone"] = row.TimeZone
+		}
+		if have.row.Active != row.Active {
+			updates["active"] = row.Active
+		}
+		details = append(details, sortedNames(updates)...)
+		if len(updates) > 0 {
+			if err := a.db.Model(&models.Person{}).Where("id = ?", have.row.ID).Updates(updates).Error; err != nil {
+				return err
+			}
+		}
+	}
+	contacts, err := a.contacts(have, spec.Contacts)
+	if err != nil {
+		return err
+	}
+	prefs, err := a.prefs(have, spec.Priorities)
+	if err != nil {
+		return err
+	}
+	if have.row.CreatedAt.Equal(a.now) && have.row.UpdatedAt.Equal(a.now) && a.personCreated(spec.Name, have) {
+		a.report.record(KindPerson, spec.Name, ActionCreate, "")
+		return nil
+	}
+	details = appendIf(details, contacts != "", "contacts ("+contacts+")")
+	details = appendIf(details, prefs, "priorities")
+	return a.finish(KindPerson, spec.Name, details, func() error {
+		return a.db.Model(&models.Person{}).Where("id = ?", have.row.ID).Update("updated_at", a.now).Error
+	})
+}
+
+// personCreated tells a person created by this apply from one that was
+// there.
+func (a *applier) personCreated(name string, p *dbPerson) bool {
+	return p.contacts == nil && p.row.ID == a.personIDs[name] && p.prefsCreated
+}
