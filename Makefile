@@ -10,9 +10,10 @@ FUZZTIME ?= 10s
 
 .PHONY: run build test vet lint fuzz bench-ack clean
 
-## run: start Herald on the embedded SQLite store in ./data, Slack in dry-run mode, example keyword replies
+## run: start Herald on the embedded SQLite store in ./data, Slack in dry-run mode, example keyword replies, the demo paging configuration (examples/demo.yaml)
 run:
-	HERALD_DEMO=$${HERALD_DEMO:-true} HERALD_KEYWORDS_FILE=$${HERALD_KEYWORDS_FILE-examples/keywords.yaml} $(GO) run ./cmd/herald serve
+	export HERALD_DEMO=$${HERALD_DEMO:-true} HERALD_KEYWORDS_FILE=$${HERALD_KEYWORDS_FILE-examples/keywords.yaml}; \
+		$(GO) run ./cmd/herald apply -f examples/demo.yaml && $(GO) run ./cmd/herald serve
 
 ## build: a static binary in ./bin/herald
 build:

@@ -145,7 +145,9 @@ type EscalationUpdate struct {
 // planned, in one transaction, and releases the lease. Messages already
 // planned (same escalation, step, notification, send and person) are
 // skipped, so two engines planning the same send insert it once. A check
-// of an escalation that was claimed or resolved meanwhile changes nothing.
+// of an escalation that was claimed, resolved or taken over meanwhile
+// changes nothing and returns ErrNoChange (the caller must not act on it:
+// no alerts).
 func (s *Store) FinishEscalationCheck(ctx context.Context, e *Escalation, u EscalationUpdate, msgs []Message) (planned int, err error) {
 	err = s.InTx(ctx, func(tx *Store) error {
 		res := tx.db.WithContext(ctx).Model(&Escalation{}).
@@ -156,7 +158,7 @@ func (s *Store) FinishEscalationCheck(ctx context.Context, e *Escalation, u Esca
 			return fmt.Errorf("saving escalation %d: %w", e.ID, res.Error)
 		}
 		if res.RowsAffected == 0 {
-			return nil // claimed, resolved or taken over meanwhile
+			return ErrNoChange // claimed, resolved or taken over meanwhile
 		}
 		n, err := tx.insertPlanned(ctx, msgs)
 		planned = n
@@ -214,7 +216,8 @@ func (s *Store) PlannedSends(ctx context.Context, escalationID int64, step int) 
 
 // LeaseQueuedMessages marks up to limit due messages as sending by owner
 // until the deadline: at most one attempt of a message is in flight. It
-// skips messages of escalations no longer active.
+// skips messages of escalations that were claimed or resolved; those of an
+// exhausted escalation (its last step's pages, their retries) still go.
 func (s *Store) LeaseQueuedMessages(ctx context.Context, owner string, limit int, deadline time.Duration) ([]Message, error) {
 	now := s.clock.Now().UTC()
 	lock := ""
@@ -226,7 +229,7 @@ func (s *Store) LeaseQueuedMessages(ctx context.Context, owner string, limit int
 		WHERE id IN (SELECT messages.id FROM messages
 			LEFT JOIN escalations ON escalations.id = messages.escalation_id
 			WHERE messages.status = 'queued' AND messages.not_before <= ?
-			AND (messages.escalation_id IS NULL OR escalations.state = 'active')
+			AND (messages.escalation_id IS NULL OR escalations.state IN ('active', 'exhausted'))
 			ORDER BY messages.out_of_band, messages.not_before, messages.id LIMIT ? `+lock+`)
 		RETURNING *`, owner, now.Add(deadline), now, limit).Find(&out).Error
 	if err != nil {
@@ -248,10 +251,29 @@ type MessageOutcome struct {
 
 // FinishMessage records a send's outcome if owner still holds the message,
 // with a line in its change log. It reports whether the outcome counted.
+// A retry (Status queued) of a page whose escalation was claimed or
+// resolved meanwhile is suppressed instead, as the claim would have done
+// had the page been queued then (an unclaim queues it again).
 func (s *Store) FinishMessage(ctx context.Context, m *Message, o MessageOutcome) (bool, error) {
 	counted := false
 	err := s.InTx(ctx, func(tx *Store) error {
 		now := tx.clock.Now().UTC()
+		if o.Status == MessageQueued && m.EscalationID != nil {
+			// Locked against a concurrent StopEscalation: either it sees
+			// this retry queued, or this sees its new state.
+			q := tx.db.WithContext(ctx).Model(&Escalation{}).Where("id = ?", *m.EscalationID)
+			if tx.Dialect() == DialectPostgres {
+				q = q.Clauses(clause.Locking{Strength: "SHARE"})
+			}
+			var states []string
+			if err := q.Pluck("state", &states).Error; err != nil {
+				return fmt.Errorf("reading escalation of message %d: %w", m.ID, err)
+			}
+			if len(states) == 1 && (states[0] == EscalationClaimed || states[0] == EscalationResolved) {
+				o.Status = MessageSuppressed
+				o.Detail = "escalation " + states[0] + "; not retried (" + o.Detail + ")"
+			}
+		}
 		updates := map[string]any{"status": o.Status, "vendor": o.Vendor, "vendor_id": o.VendorID, "error": truncate(o.Error, 2000),
 			"lease_owner": nil, "lease_until": nil}
 		if o.Status == MessageSent {
@@ -283,19 +305,16 @@ func (s *Store) logChange(ctx context.Context, id int64, from, to, detail string
 
 // ReclaimExpiredSends puts messages whose sender died mid-send (lease
 // expired) back in the queue. The vendor may have accepted them, so each
-// is logged as a possible duplicate.
+// is logged as a possible duplicate. The expiry is checked by the update
+// itself: a message another replica reclaimed and leased again meanwhile
+// is left alone.
 func (s *Store) ReclaimExpiredSends(ctx context.Context) (int64, error) {
 	now := s.clock.Now().UTC()
 	var ids []int64
 	err := s.InTx(ctx, func(tx *Store) error {
-		if err := tx.db.WithContext(ctx).Model(&Message{}).Where("status = 'sending' AND lease_until < ?", now).Pluck("id", &ids).Error; err != nil {
-			return err
-		}
-		if len(ids) == 0 {
-			return nil
-		}
-		if err := tx.db.WithContext(ctx).Model(&Message{}).Where("id IN ? AND status = 'sending'", ids).
-			Updates(map[string]any{"status": MessageQueued, "lease_owner": nil, "lease_until": nil}).Error; err != nil {
+		ids = nil
+		if err := tx.db.WithContext(ctx).Raw(`UPDATE messages SET status = ?, lease_owner = NULL, lease_until = NULL
+			WHERE status = 'sending' AND lease_until < ? RETURNING id`, MessageQueued, now).Scan(&ids).Error; err != nil {
 			return err
 		}
 		for _, id := range ids {
@@ -313,7 +332,9 @@ func (s *Store) ReclaimExpiredSends(ctx context.Context) (int64, error) {
 
 // StopEscalation moves an incident's escalation to state (claimed or
 // resolved) and suppresses its queued messages, in one transaction. It
-// returns the escalation as it was, and ErrNoChange if it was not active.
+// returns the escalation as it was, and ErrNoChange if it was not active
+// (a claimed or exhausted escalation can still be resolved). The lease of
+// a check in progress is dropped, so its result is thrown away.
 func (s *Store) StopEscalation(ctx context.Context, incidentID int64, state, by string) (*Escalation, error) {
 	var before Escalation
 	err := s.InTx(ctx, func(tx *Store) error {
@@ -324,11 +345,12 @@ func (s *Store) StopEscalation(ctx context.Context, incidentID int64, state, by 
 		if err := q.Where("incident_id = ?", incidentID).Take(&before).Error; err != nil {
 			return fmt.Errorf("loading escalation: %w", err)
 		}
-		if before.State != EscalationActive && !(state == EscalationResolved && before.State == EscalationClaimed) {
+		resolvable := before.State == EscalationClaimed || before.State == EscalationExhausted
+		if before.State != EscalationActive && !(state == EscalationResolved && resolvable) {
 			return ErrNoChange
 		}
 		now := tx.clock.Now().UTC()
-		updates := map[string]any{"state": state, "next_check_at": nil, "updated_at": now}
+		updates := map[string]any{"state": state, "next_check_at": nil, "lease_owner": nil, "lease_until": nil, "updated_at": now}
 		if state == EscalationClaimed {
 			updates["claimed_by"], updates["claimed_at"] = by, now
 		}
@@ -363,18 +385,55 @@ func (s *Store) suppressQueued(ctx context.Context, escalationID int64, detail s
 }
 
 // ResumeEscalation (unclaim) makes a claimed escalation active again from
-// its current step, checked at once.
+// its current step, checked at once. The step resumes where the claim
+// paused it: the time spent claimed does not count, so the step's
+// remaining sends keep their spacing and the step its length. Pages the
+// claim suppressed (due, never sent) are queued again.
 func (s *Store) ResumeEscalation(ctx context.Context, incidentID int64) error {
-	now := s.clock.Now().UTC()
-	res := s.db.WithContext(ctx).Model(&Escalation{}).Where("incident_id = ? AND state = ?", incidentID, EscalationClaimed).
-		Updates(map[string]any{"state": EscalationActive, "claimed_by": "", "claimed_at": nil, "step_started_at": now, "next_check_at": now, "updated_at": now})
-	if res.Error != nil {
-		return fmt.Errorf("resuming escalation: %w", res.Error)
-	}
-	if res.RowsAffected == 0 {
-		return ErrNoChange
-	}
-	return nil
+	return s.InTx(ctx, func(tx *Store) error {
+		q := tx.db.WithContext(ctx)
+		if tx.Dialect() == DialectPostgres {
+			q = q.Clauses(clause.Locking{Strength: "UPDATE"})
+		}
+		var e Escalation
+		if err := q.Where("incident_id = ?", incidentID).Take(&e).Error; err != nil {
+			return fmt.Errorf("resuming escalation: %w", err)
+		}
+		if e.State != EscalationClaimed {
+			return ErrNoChange
+		}
+		now := tx.clock.Now().UTC()
+		started := e.StepStartedAt
+		if e.ClaimedAt != nil && now.After(*e.ClaimedAt) {
+			started = started.Add(now.Sub(*e.ClaimedAt))
+		}
+		res := tx.db.WithContext(ctx).Model(&Escalation{}).Where("id = ? AND state = ?", e.ID, EscalationClaimed).
+			Updates(map[string]any{"state": EscalationActive, "claimed_by": "", "claimed_at": nil, "step_started_at": started.UTC(),
+				"next_check_at": now, "lease_owner": nil, "lease_until": nil, "updated_at": now})
+		if res.Error != nil {
+			return fmt.Errorf("resuming escalation: %w", res.Error)
+		}
+		if res.RowsAffected == 0 {
+			return ErrNoChange
+		}
+		var ids []int64
+		if err := tx.db.WithContext(ctx).Model(&Message{}).Where("escalation_id = ? AND status = ?", e.ID, MessageSuppressed).Pluck("id", &ids).Error; err != nil {
+			return fmt.Errorf("finding suppressed messages: %w", err)
+		}
+		if len(ids) == 0 {
+			return nil
+		}
+		if err := tx.db.WithContext(ctx).Model(&Message{}).Where("id IN ?", ids).
+			Updates(map[string]any{"status": MessageQueued, "not_before": now}).Error; err != nil {
+			return fmt.Errorf("requeueing suppressed messages: %w", err)
+		}
+		for _, id := range ids {
+			if err := tx.logChange(ctx, id, MessageSuppressed, MessageQueued, "escalation unclaimed; sending"); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
 
 // MessagesOf lists an incident's messages, oldest first.

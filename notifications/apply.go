@@ -83,8 +83,8 @@ func (c Counts) String() string {
 
 // Report is what Apply did, or in a dry run would do.
 type Report struct {
-	DryRun bool
-	Prune  bool
+	DryRun                          bool
+	Prune                           bool
 	People, Teams, Templates, Plans Counts
 	// Changes are in the order they were made.
 	Changes []Change
@@ -164,6 +164,9 @@ var errDryRun = errors.New("dry run")
 func Apply(ctx context.Context, store *models.Store, c *Catalog, o ApplyOptions) (*Report, error) {
 	if o.Actor == "" {
 		o.Actor = "herald apply"
+	}
+	if c == nil {
+		c = &Catalog{}
 	}
 	r := &Report{DryRun: o.DryRun, Prune: o.Prune}
 	err := store.InTx(ctx, func(tx *models.Store) error {
@@ -438,7 +441,6 @@ func (a *applier) prune(st *state, c *Catalog) error {
 			if err := a.remove(KindTeam, name, &models.Team{}, "id = ?", st.teams[name].row.ID); err != nil {
 				return err
 			}
-			delete(st.teams, name)
 		}
 	}
 	people := declared(collect(c.People, func(p PersonSpec) string { return p.Name }))
@@ -447,11 +449,7 @@ func (a *applier) prune(st *state, c *Catalog) error {
 			if err := a.remove(KindPerson, name, &models.Person{}, "id = ?", st.people[name].row.ID); err != nil {
 				return err
 			}
-			delete(st.people, name)
 		}
-	}
-	if !a.opts.Prune {
-		return nil
 	}
 	return nil
 }
@@ -489,8 +487,9 @@ func (a *applier) planUsed(planID string) (bool, error) {
 func (a *applier) person(have *dbPerson, spec PersonSpec) error {
 	active := spec.Active == nil || *spec.Active
 	row := models.Person{Name: spec.Name, FullName: spec.FullName, SlackUserID: nilIfEmpty(spec.SlackID), TimeZone: spec.TimeZone, Active: active}
+	created := have == nil
 	var details []string
-	if have == nil {
+	if created {
 		row.ID, row.CreatedAt, row.UpdatedAt = newID(), a.now, a.now
 		if err := a.db.Create(&row).Error; err != nil {
 			return err
@@ -498,21 +497,26 @@ func (a *applier) person(have *dbPerson, spec PersonSpec) error {
 		a.personIDs[spec.Name] = row.ID
 		have = &dbPerson{row: row, prefs: map[string]string{}}
 	} else {
+		// Details name the file's fields.
 		updates := map[string]any{}
 		if have.row.FullName != row.FullName {
 			updates["full_name"] = row.FullName
+			details = append(details, "full_name")
 		}
 		if deref(have.row.SlackUserID) != spec.SlackID {
 			updates["slack_user_id"] = row.SlackUserID
+			details = append(details, "slack_id")
 		}
 		if have.row.TimeZone != row.TimeZone {
 			updates["time_zone"] = row.TimeZone
+			details = append(details, "time_zone")
 		}
 		if have.row.Active != row.Active {
 			updates["active"] = row.Active
+			details = append(details, "active")
 		}
-		details = append(details, sortedNames(updates)...)
 		if len(updates) > 0 {
+			updates["updated_at"] = a.now
 			if err := a.db.Model(&models.Person{}).Where("id = ?", have.row.ID).Updates(updates).Error; err != nil {
 				return err
 			}
@@ -526,19 +530,485 @@ func (a *applier) person(have *dbPerson, spec PersonSpec) error {
 	if err != nil {
 		return err
 	}
-	if have.row.CreatedAt.Equal(a.now) && have.row.UpdatedAt.Equal(a.now) && a.personCreated(spec.Name, have) {
+	if created {
 		a.report.record(KindPerson, spec.Name, ActionCreate, "")
 		return nil
 	}
-	details = appendIf(details, contacts != "", "contacts ("+contacts+")")
-	details = appendIf(details, prefs, "priorities")
-	return a.finish(KindPerson, spec.Name, details, func() error {
-		return a.db.Model(&models.Person{}).Where("id = ?", have.row.ID).Update("updated_at", a.now).Error
+	if contacts != "" {
+		details = append(details, "contacts ("+contacts+")")
+	}
+	if prefs {
+		details = append(details, "priorities")
+	}
+	return a.finish(KindPerson, spec.Name, details, nil)
+}
+
+// finish records an update with details, or an unchanged thing.
+func (a *applier) finish(kind, name string, details []string, touch func() error) error {
+	if len(details) == 0 {
+		a.report.counts(kind).Unchanged++
+		return nil
+	}
+	if touch != nil {
+		if err := touch(); err != nil {
+			return err
+		}
+	}
+	a.report.record(kind, name, ActionUpdate, strings.Join(details, ", "))
+	return nil
+}
+
+// contacts makes a person's contact methods the declared ones, matched by
+// mode and destination. It returns a summary of the changes that names
+// modes, never destinations.
+func (a *applier) contacts(have *dbPerson, want []ContactSpec) (string, error) {
+	type key struct{ mode, dest string }
+	existing := map[key]models.ContactMethod{}
+	var extra []models.ContactMethod // a destination stored twice
+	for _, cm := range have.contacts {
+		k := key{cm.Mode, cm.Destination.Reveal()}
+		if _, dup := existing[k]; dup {
+			extra = append(extra, cm)
+			continue
+		}
+		existing[k] = cm
+	}
+	var added, removed, verified []string
+	for i, spec := range want {
+		k := key{spec.Mode, spec.Destination}
+		if cm, ok := existing[k]; ok {
+			delete(existing, k)
+			if spec.Verified && cm.VerifiedAt == nil {
+				if err := a.db.Model(&models.ContactMethod{}).Where("id = ?", cm.ID).Update("verified_at", a.now).Error; err != nil {
+					return "", fmt.Errorf("verifying a contact method: %w", err)
+				}
+				verified = append(verified, spec.Mode)
+			}
+			continue
+		}
+		// A microsecond apart, so the file's order is the order the
+		// sender tries them in.
+		cm := models.ContactMethod{ID: newID(), PersonID: have.row.ID, Mode: spec.Mode, Destination: models.Secret(spec.Destination),
+			CreatedAt: a.now.Add(time.Duration(i) * time.Microsecond)}
+		if spec.Verified {
+			at := a.now
+			cm.VerifiedAt = &at
+		}
+		if err := a.db.Create(&cm).Error; err != nil {
+			return "", fmt.Errorf("adding a contact method: %w", err)
+		}
+		added = append(added, spec.Mode)
+	}
+	for _, cm := range have.contacts {
+		if left, ok := existing[key{cm.Mode, cm.Destination.Reveal()}]; ok && left.ID == cm.ID {
+			extra = append(extra, cm)
+		}
+	}
+	for _, cm := range extra {
+		if err := a.db.Where("id = ?", cm.ID).Delete(&models.ContactMethod{}).Error; err != nil {
+			return "", fmt.Errorf("removing a contact method: %w", err)
+		}
+		removed = append(removed, cm.Mode)
+	}
+	var parts []string
+	for _, p := range []struct {
+		sign  string
+		modes []string
+	}{{"+", added}, {"-", removed}, {"verified ", verified}} {
+		for _, m := range p.modes {
+			parts = append(parts, p.sign+m)
+		}
+	}
+	return strings.Join(parts, ", "), nil
+}
+
+// prefs makes a person's global priority preferences the declared ones.
+func (a *applier) prefs(have *dbPerson, want PriorityModes) (bool, error) {
+	changed := false
+	keys := map[string]bool{}
+	for k := range have.prefs {
+		keys[k] = true
+	}
+	for k := range want {
+		keys[k] = true
+	}
+	for _, prio := range sortedNames(keys) {
+		cur, had := have.prefs[prio]
+		modes, wanted := want[prio]
+		next := strings.Join(modes, ",")
+		switch {
+		case had && wanted && cur == next:
+			continue
+		case had && !wanted:
+			if err := a.db.Where("person_id = ? AND priority = ? AND application = ?", have.row.ID, prio, "").Delete(&models.PriorityMode{}).Error; err != nil {
+				return false, fmt.Errorf("removing a priority preference: %w", err)
+			}
+		case had:
+			if err := a.db.Model(&models.PriorityMode{}).Where("person_id = ? AND priority = ? AND application = ?", have.row.ID, prio, "").Update("modes", next).Error; err != nil {
+				return false, fmt.Errorf("updating a priority preference: %w", err)
+			}
+		default:
+			if err := a.db.Create(&models.PriorityMode{PersonID: have.row.ID, Priority: prio, Modes: next}).Error; err != nil {
+				return false, fmt.Errorf("adding a priority preference: %w", err)
+			}
+		}
+		changed = true
+	}
+	return changed, nil
+}
+
+func (a *applier) team(have *dbTeam, spec TeamSpec) error {
+	var manager *string
+	if spec.Manager != "" {
+		id := a.personIDs[spec.Manager]
+		manager = &id
+	}
+	created := have == nil
+	var details []string
+	if created {
+		row := models.Team{ID: newID(), Name: spec.Name, SlackChannelID: spec.SlackChannel, ManagerID: manager, CreatedAt: a.now, UpdatedAt: a.now}
+		if err := a.db.Create(&row).Error; err != nil {
+			return err
+		}
+		a.teamIDs[spec.Name] = row.ID
+		have = &dbTeam{row: row, members: map[string]bool{}, oncall: map[string]string{}}
+	} else {
+		updates := map[string]any{}
+		if have.row.SlackChannelID != spec.SlackChannel {
+			updates["slack_channel_id"] = spec.SlackChannel
+			details = append(details, "slack_channel")
+		}
+		if deref(have.row.ManagerID) != deref(manager) {
+			updates["manager_id"] = manager
+			details = append(details, "manager")
+		}
+		if len(updates) > 0 {
+			updates["updated_at"] = a.now
+			if err := a.db.Model(&models.Team{}).Where("id = ?", have.row.ID).Updates(updates).Error; err != nil {
+				return err
+			}
+		}
+	}
+	teamID := have.row.ID
+	want := map[string]bool{}
+	added, removed := 0, 0
+	for _, name := range spec.Members {
+		id := a.personIDs[name]
+		want[id] = true
+		if !have.members[id] {
+			if err := a.db.Create(&models.TeamMember{TeamID: teamID, PersonID: id}).Error; err != nil {
+				return fmt.Errorf("adding a member: %w", err)
+			}
+			added++
+		}
+	}
+	for _, id := range sortedNames(have.members) {
+		if !want[id] {
+			if err := a.db.Where("team_id = ? AND person_id = ?", teamID, id).Delete(&models.TeamMember{}).Error; err != nil {
+				return fmt.Errorf("removing a member: %w", err)
+			}
+			removed++
+		}
+	}
+	if added+removed > 0 {
+		details = append(details, fmt.Sprintf("members (+%d, -%d)", added, removed))
+	}
+	wantOncall := map[string]string{}
+	if spec.Oncall != nil {
+		for role, name := range map[string]string{"primary": spec.Oncall.Primary, "secondary": spec.Oncall.Secondary} {
+			if name != "" {
+				wantOncall[role] = a.personIDs[name]
+			}
+		}
+	}
+	roles := map[string]bool{}
+	for r := range have.oncall {
+		roles[r] = true
+	}
+	for r := range wantOncall {
+		roles[r] = true
+	}
+	for _, role := range sortedNames(roles) {
+		cur, had := have.oncall[role]
+		next, wanted := wantOncall[role]
+		var err error
+		switch {
+		case had && wanted && cur == next:
+			continue
+		case had && !wanted:
+			err = a.db.Where("team_id = ? AND role = ?", teamID, role).Delete(&models.OncallAssignment{}).Error
+		case had:
+			err = a.db.Model(&models.OncallAssignment{}).Where("team_id = ? AND role = ?", teamID, role).Update("person_id", next).Error
+		default:
+			err = a.db.Create(&models.OncallAssignment{TeamID: teamID, Role: role, PersonID: next}).Error
+		}
+		if err != nil {
+			return fmt.Errorf("setting the %s on-call: %w", role, err)
+		}
+		details = append(details, "oncall."+role)
+	}
+	if created {
+		a.report.record(KindTeam, spec.Name, ActionCreate, "")
+		return nil
+	}
+	return a.finish(KindTeam, spec.Name, details, nil)
+}
+
+func (a *applier) template(have *models.MessageTemplate, spec TemplateSpec) error {
+	def, err := json.Marshal(spec.Modes)
+	if err != nil {
+		return err
+	}
+	if have == nil {
+		if err := a.db.Create(&models.MessageTemplate{Name: spec.Name, Definition: string(def), UpdatedAt: a.now}).Error; err != nil {
+			return err
+		}
+		a.report.record(KindTemplate, spec.Name, ActionCreate, "")
+		return nil
+	}
+	var details []string
+	if canonicalTemplate(have.Definition) != string(def) {
+		details = append(details, "modes")
+	}
+	return a.finish(KindTemplate, spec.Name, details, func() error {
+		return a.db.Model(&models.MessageTemplate{}).Where("name = ?", spec.Name).
+			Updates(map[string]any{"definition": string(def), "updated_at": a.now}).Error
 	})
 }
 
-// personCreated tells a person created by this apply from one that was
-// there.
-func (a *applier) personCreated(name string, p *dbPerson) bool {
-	return p.contacts == nil && p.row.ID == a.personIDs[name] && p.prefsCreated
+// canonicalTemplate re-encodes a stored template definition, so formatting
+// is not a change ("" when it does not parse: any file replaces it).
+func canonicalTemplate(def string) string {
+	var m TemplateModes
+	if err := json.Unmarshal([]byte(def), &m); err != nil {
+		return ""
+	}
+	b, err := json.Marshal(m)
+	if err != nil {
+		return ""
+	}
+	return string(b)
+}
+
+// planDefinition is a plan's steps as stored in plan versions.
+func planDefinition(spec PlanSpec) models.PlanDefinition {
+	def := models.PlanDefinition{Steps: make([]models.PlanStep, len(spec.Steps))}
+	for i, s := range spec.Steps {
+		step := models.PlanStep{Notifications: make([]models.PlanNotification, len(s.Notifications))}
+		for j, n := range s.Notifications {
+			step.Notifications[j] = models.PlanNotification{Role: n.Role, Target: n.Target, Priority: n.Priority,
+				WaitMinutes: n.Wait, Repeat: n.Repeat, Template: n.Template, Optional: n.Optional}
+		}
+		def.Steps[i] = step
+	}
+	return def
+}
+
+func canonicalPlan(def string) string {
+	var d models.PlanDefinition
+	if err := json.Unmarshal([]byte(def), &d); err != nil {
+		return ""
+	}
+	b, err := json.Marshal(d)
+	if err != nil {
+		return ""
+	}
+	return string(b)
+}
+
+func (a *applier) plan(have *dbPlan, spec PlanSpec) error {
+	b, err := json.Marshal(planDefinition(spec))
+	if err != nil {
+		return err
+	}
+	def := string(b)
+	var team, owner *string
+	if spec.Team != "" {
+		id := a.teamIDs[spec.Team]
+		team = &id
+	}
+	if spec.Owner != "" {
+		id := a.personIDs[spec.Owner]
+		owner = &id
+	}
+	if have == nil {
+		row := models.Plan{ID: newID(), Name: spec.Name, TeamID: team, OwnerID: owner, ActiveVersion: 1, CreatedAt: a.now, UpdatedAt: a.now}
+		if err := a.db.Create(&row).Error; err != nil {
+			return err
+		}
+		if err := a.publish(row.ID, 1, def); err != nil {
+			return err
+		}
+		a.report.record(KindPlan, spec.Name, ActionCreate, "version 1")
+		return nil
+	}
+	updates := map[string]any{}
+	var details []string
+	if deref(have.row.TeamID) != deref(team) {
+		updates["team_id"] = team
+		details = append(details, "team")
+	}
+	if deref(have.row.OwnerID) != deref(owner) {
+		updates["owner_id"] = owner
+		details = append(details, "owner")
+	}
+	active := have.row.ActiveVersion
+	switch {
+	case active != 0 && canonicalPlan(have.versions[active]) == def:
+	case active == 0 && have.latest > 0 && canonicalPlan(have.versions[have.latest]) == def:
+		// Retired by a prune and declared again, unchanged.
+		updates["active_version"] = have.latest
+		details = append(details, fmt.Sprintf("version %d active again", have.latest))
+	default:
+		next := have.latest + 1
+		if err := a.publish(have.row.ID, next, def); err != nil {
+			return err
+		}
+		updates["active_version"] = next
+		details = append(details, fmt.Sprintf("version %d published", next))
+	}
+	return a.finish(KindPlan, spec.Name, details, func() error {
+		updates["updated_at"] = a.now
+		return a.db.Model(&models.Plan{}).Where("id = ?", have.row.ID).Updates(updates).Error
+	})
+}
+
+func (a *applier) publish(planID string, version int, def string) error {
+	v := models.PlanVersion{PlanID: planID, Version: version, Definition: def, CreatedBy: a.opts.Actor, CreatedAt: a.now}
+	if err := a.db.Create(&v).Error; err != nil {
+		return fmt.Errorf("publishing version %d: %w", version, err)
+	}
+	return nil
+}
+
+// ExportOptions tune Export.
+type ExportOptions struct {
+	// IncludeSecrets writes contact destinations; without it they are
+	// Redacted, and the file cannot be applied as it is.
+	IncludeSecrets bool
+}
+
+// Export reads the configuration the database holds, as a catalog that
+// Apply turns back into the same configuration. Retired plans are left
+// out.
+func Export(ctx context.Context, store *models.Store, o ExportOptions) (*Catalog, error) {
+	var st *state
+	err := store.InTx(ctx, func(tx *models.Store) error {
+		var err error
+		st, err = loadState(tx.DB().WithContext(ctx))
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	c := &Catalog{}
+	for _, name := range sortedNames(st.people) {
+		p := st.people[name]
+		spec := PersonSpec{Name: name, FullName: p.row.FullName, SlackID: deref(p.row.SlackUserID), TimeZone: p.row.TimeZone}
+		if !p.row.Active {
+			inactive := false
+			spec.Active = &inactive
+		}
+		for _, cm := range p.contacts {
+			dest := Redacted
+			if o.IncludeSecrets {
+				dest = cm.Destination.Reveal()
+			}
+			spec.Contacts = append(spec.Contacts, ContactSpec{Mode: cm.Mode, Destination: dest, Verified: cm.VerifiedAt != nil})
+		}
+		for prio, modes := range p.prefs {
+			if spec.Priorities == nil {
+				spec.Priorities = PriorityModes{}
+			}
+			spec.Priorities[prio] = models.PriorityMode{Modes: modes}.ModeList()
+		}
+		c.People = append(c.People, spec)
+	}
+	for _, name := range sortedNames(st.teams) {
+		t := st.teams[name]
+		spec := TeamSpec{Name: name, SlackChannel: t.row.SlackChannelID, Manager: st.names[deref(t.row.ManagerID)]}
+		for id := range t.members {
+			if n, ok := st.names[id]; ok {
+				spec.Members = append(spec.Members, n)
+			}
+		}
+		sort.Strings(spec.Members)
+		primary, secondary := st.names[t.oncall["primary"]], st.names[t.oncall["secondary"]]
+		if primary != "" || secondary != "" {
+			spec.Oncall = &OncallSpec{Primary: primary, Secondary: secondary}
+		}
+		c.Teams = append(c.Teams, spec)
+	}
+	for _, name := range sortedNames(st.templates) {
+		var modes TemplateModes
+		if err := json.Unmarshal([]byte(st.templates[name].Definition), &modes); err != nil {
+			return nil, fmt.Errorf("template %q: its stored definition is not valid: %w", name, err)
+		}
+		c.Templates = append(c.Templates, TemplateSpec{Name: name, Modes: modes})
+	}
+	for _, name := range sortedNames(st.plans) {
+		p := st.plans[name]
+		if p.row.ActiveVersion == 0 {
+			continue
+		}
+		raw, ok := p.versions[p.row.ActiveVersion]
+		if !ok {
+			return nil, fmt.Errorf("plan %q: its active version %d does not exist", name, p.row.ActiveVersion)
+		}
+		var def models.PlanDefinition
+		if err := json.Unmarshal([]byte(raw), &def); err != nil {
+			return nil, fmt.Errorf("plan %q version %d: %w", name, p.row.ActiveVersion, err)
+		}
+		spec := PlanSpec{Name: name, Team: st.teamNames[deref(p.row.TeamID)], Owner: st.names[deref(p.row.OwnerID)]}
+		for _, s := range def.Steps {
+			var step StepSpec
+			for _, n := range s.Notifications {
+				step.Notifications = append(step.Notifications, NotificationSpec{Role: n.Role, Target: n.Target, Priority: n.Priority,
+					Wait: n.WaitMinutes, Repeat: n.Repeat, Template: n.Template, Optional: n.Optional})
+			}
+			spec.Steps = append(spec.Steps, step)
+		}
+		c.Plans = append(c.Plans, spec)
+	}
+	return c, nil
+}
+
+// MarshalCatalog writes a catalog as YAML that ParseCatalog reads back.
+func MarshalCatalog(c *Catalog) ([]byte, error) {
+	b, err := yaml.MarshalWithOptions(c, yaml.IndentSequence(true), yaml.UseLiteralStyleIfMultiline(true))
+	if err != nil {
+		return nil, fmt.Errorf("writing YAML: %w", err)
+	}
+	return b, nil
+}
+
+func collect[T any](list []T, name func(T) string) []string {
+	out := make([]string, len(list))
+	for i, x := range list {
+		out[i] = name(x)
+	}
+	return out
+}
+
+func sortedNames[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func deref(p *string) string {
+	if p == nil {
+		return ""
+	}
+	return *p
+}
+
+func nilIfEmpty(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
 }

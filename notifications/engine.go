@@ -46,6 +46,9 @@ type EngineOptions struct {
 	Owner string // this replica, written on leases
 	// SendConcurrency bounds vendor calls in flight (default 256).
 	SendConcurrency int
+	// CheckConcurrency bounds escalations checked at once (default 8): a
+	// burst of incidents is planned in parallel, not one by one.
+	CheckConcurrency int
 	// SendDeadline is how long a message may stay "sending" before another
 	// replica assumes the sender died (default 30 s).
 	SendDeadline time.Duration
@@ -78,6 +81,9 @@ type Engine struct {
 func NewEngine(store EngineStore, vendors *Vendors, roles RoleResolver, alerter Alerter, clock models.Clock, log *slog.Logger, o EngineOptions) *Engine {
 	if o.SendConcurrency <= 0 {
 		o.SendConcurrency = 256
+	}
+	if o.CheckConcurrency <= 0 {
+		o.CheckConcurrency = 8
 	}
 	if o.SendDeadline <= 0 {
 		o.SendDeadline = 30 * time.Second
@@ -258,19 +264,32 @@ func (e *Engine) EscalateDue(ctx context.Context) (int, error) {
 		if len(due) == 0 {
 			return checked, nil
 		}
-		planned := 0
+		var (
+			mu      sync.Mutex
+			wg      sync.WaitGroup
+			planned int
+			sem     = make(chan struct{}, e.opts.CheckConcurrency)
+		)
 		for i := range due {
-			n, err := e.check(ctx, &due[i])
-			if errors.Is(err, models.ErrNoChange) {
-				continue // claimed, resolved or taken over while we looked
-			}
-			if err != nil {
-				e.log.ErrorContext(ctx, "checking escalation", "escalation", due[i].ID, "err", err)
-				continue
-			}
-			planned += n
-			checked++
+			sem <- struct{}{}
+			wg.Add(1)
+			go func(esc *models.Escalation) {
+				defer func() { <-sem; wg.Done() }()
+				n, err := e.check(ctx, esc)
+				if errors.Is(err, models.ErrNoChange) {
+					return // claimed, resolved or taken over while we looked
+				}
+				if err != nil {
+					e.log.ErrorContext(ctx, "checking escalation", "escalation", esc.ID, "err", err)
+					return
+				}
+				mu.Lock()
+				planned += n
+				checked++
+				mu.Unlock()
+			}(&due[i])
 		}
+		wg.Wait()
 		if planned > 0 {
 			e.wakeSender()
 		}

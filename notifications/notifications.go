@@ -29,6 +29,9 @@ type Message struct {
 	// IncidentID is 0 for out-of-band messages.
 	IncidentID int64
 	ClaimCode  string
+	// OutOfBand messages (close-the-loop notes, ad-hoc notices) carry no
+	// claim buttons.
+	OutOfBand bool
 }
 
 // Vendor delivers messages in the modes it supports.

@@ -91,7 +91,7 @@ func DMBlocks(m Message) []slack.Block {
 	blocks := []slack.Block{
 		slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType, escapeSlack(text, maxSectionText), false, false), nil, nil),
 	}
-	if m.IncidentID == 0 || m.ClaimCode == "" {
+	if m.IncidentID == 0 || m.ClaimCode == "" || m.OutOfBand {
 		return blocks
 	}
 	blocks = append(blocks, slack.NewContextBlock("",

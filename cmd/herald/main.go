@@ -6,6 +6,8 @@
 //	herald rekey       re-encrypt stored fields under the keyset's primary key
 //	herald slack-sim   send a signed Slack request to a running server
 //	herald healthcheck exit 0 when the local server is ready
+//	herald apply       apply a YAML file of people, teams, templates and plans
+//	herald export      write that configuration as YAML
 //	herald version     print the version
 package main
 
@@ -55,6 +57,8 @@ commands:
   rekey       re-encrypt stored fields under the primary key of ENCRYPTED_FIELD_KEY
   slack-sim   send a signed Slack request to a running Herald (try: herald slack-sim -h)
   healthcheck exit 0 when the local server answers /readyz (for container health checks)
+  apply       apply a YAML file of people, teams, templates and plans: apply -f FILE [--prune] [--dry-run]
+  export      write the paging configuration as YAML (add --include-secrets for contact destinations)
   version     print the version
 
 Configuration comes from the environment and ./.env; see .env.example.`
@@ -75,6 +79,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return rekey(ctx, stdout)
 	case "slack-sim":
 		return slackSim(ctx, args, stdout, stderr)
+	case "apply":
+		return applyCommand(ctx, args, stdout, stderr)
+	case "export":
+		return exportCommand(ctx, args, stdout, stderr)
 	case "healthcheck":
 		return healthcheck(ctx, args, stdout)
 	case "version", "--version", "-v":
