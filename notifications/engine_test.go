@@ -450,6 +450,19 @@ func TestRoleResolvesToNobody(t *testing.T) {
 			if st := f.escalation(inc).State; st != models.EscalationExhausted {
 				t.Errorf("%s: state %s", tt.name, st)
 			}
+			// Each send that reached nobody is in the history, failed.
+			nobodies := 0
+			for _, m := range f.messages(inc) {
+				if m.PersonID == nil {
+					nobodies++
+					if m.Status != models.MessageFailed || !strings.Contains(m.Error, "nobody") || m.Step != 0 {
+						t.Errorf("%s: placeholder %+v", tt.name, m)
+					}
+				}
+			}
+			if want := map[bool]int{true: 0, false: 3}[tt.wantPage]; nobodies != want {
+				t.Errorf("%s: %d sends to nobody recorded, want %d", tt.name, nobodies, want)
+			}
 		}
 	})
 }
@@ -729,6 +742,37 @@ func TestStaleCheckChangesNothing(t *testing.T) {
 		}
 		if e := f.escalation(inc); e.State != models.EscalationClaimed {
 			t.Fatalf("state %s", e.State)
+		}
+	})
+}
+
+// TestDeliveryStaysInsideLease: a hanging vendor cannot keep a page past its
+// send lease (another replica would take it over and page twice): the
+// attempt is cut short and retried.
+func TestDeliveryStaysInsideLease(t *testing.T) {
+	t.Parallel()
+	forEachDialect(t, func(t *testing.T, f *fixture) {
+		slow := newFakeVendor("slow", f.clock, notifications.ModeSlack)
+		backup := newFakeVendor("backup", f.clock, notifications.ModeSlack)
+		slow.setDelay(time.Minute)
+		f.engine = f.newEngine("a", vendorsOf(slow, backup), notifications.EngineOptions{SendDeadline: 300 * time.Millisecond, VendorTimeout: time.Minute})
+		f.person("alice")
+		f.plan("p", steps(step(user("alice", "low", 0, 0))))
+		inc := f.escalate("x", "p")
+		started := time.Now()
+		f.tick()
+		if took := time.Since(started); took > 5*time.Second {
+			t.Fatalf("a send took %v with a 300ms lease", took)
+		}
+		m := f.messages(inc)[0]
+		if m.Status != models.MessageQueued || m.Attempts != 1 || !strings.Contains(m.Error, "out of time") {
+			t.Fatalf("after a hung vendor: status %s attempts %d error %q", m.Status, m.Attempts, m.Error)
+		}
+		slow.setDelay(0)
+		f.clock.Advance(time.Minute)
+		f.tick()
+		if m := f.messages(inc)[0]; m.Status != models.MessageSent || m.Vendor != "slow" {
+			t.Fatalf("retry: %+v", m)
 		}
 	})
 }
