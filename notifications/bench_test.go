@@ -17,8 +17,9 @@ import (
 )
 
 var (
-	burstN     = flag.Int("burst.n", 1000, "BenchmarkBurst: escalations created at once")
-	burstDelay = flag.Duration("burst.delay", 50*time.Millisecond, "BenchmarkBurst: how long the no-op vendor takes per message")
+	burstN      = flag.Int("burst.n", 1000, "BenchmarkBurst: escalations created at once")
+	burstDelay  = flag.Duration("burst.delay", 50*time.Millisecond, "BenchmarkBurst: how long the no-op vendor takes per message")
+	burstChecks = flag.Int("burst.checks", 0, "BenchmarkBurst: EngineOptions.CheckConcurrency (0: the default)")
 )
 
 // delayVendor accepts every message after a delay and notes when each
@@ -102,7 +103,7 @@ func BenchmarkBurst(b *testing.B) {
 			b.Fatal(err)
 		}
 		engine := notifications.NewEngine(store, vs, notifications.DirectoryRoles{Dir: store}, nil, models.SystemClock{}, quiet,
-			notifications.EngineOptions{Owner: "bench"})
+			notifications.EngineOptions{Owner: "bench", CheckConcurrency: *burstChecks})
 		created := make([]time.Time, n)
 		b.StartTimer()
 
