@@ -30,6 +30,7 @@ type EngineStore interface {
 	ResumeEscalation(ctx context.Context, incidentID int64) error
 	MessagesOf(ctx context.Context, incidentID int64) ([]models.Message, error)
 	QueueMessages(ctx context.Context, msgs []models.Message) error
+	TemplateSource
 	NotifyEngines(ctx context.Context, channel string) error
 	Directory
 }
@@ -72,6 +73,8 @@ type Engine struct {
 	log     *slog.Logger
 	opts    EngineOptions
 
+	templates *templates
+
 	wakeEsc  chan struct{}
 	wakeSend chan struct{}
 	plans    sync.Map // plan version id → *models.PlanDefinition (versions are immutable)
@@ -98,7 +101,8 @@ func NewEngine(store EngineStore, vendors *Vendors, roles RoleResolver, alerter 
 		o.Sweep = time.Second
 	}
 	return &Engine{store: store, vendors: vendors, roles: roles, alerter: alerter, clock: clock, log: log, opts: o,
-		wakeEsc: make(chan struct{}, 1), wakeSend: make(chan struct{}, 1)}
+		templates: &templates{src: store, clock: clock},
+		wakeEsc:   make(chan struct{}, 1), wakeSend: make(chan struct{}, 1)}
 }
 
 // Wake makes the engine look for work now (new escalations, new messages).
@@ -409,7 +413,7 @@ func (e *Engine) planStep(ctx context.Context, inc *models.Incident, esc *models
 					return nil, nil, nil, end, err
 				}
 				for _, mode := range modes {
-					msgs = append(msgs, e.newMessage(inc, esc, stepIdx, ni, k, p, n, mode, now))
+					msgs = append(msgs, e.newMessage(ctx, inc, esc, stepIdx, ni, k, p, n, mode, now))
 				}
 			}
 		}
@@ -443,10 +447,13 @@ func (e *Engine) modesFor(ctx context.Context, personID, priority string) ([]Mod
 	return out, nil
 }
 
-func (e *Engine) newMessage(inc *models.Incident, esc *models.Escalation, step, ni, k int, personID string, n models.PlanNotification, mode Mode, now time.Time) models.Message {
+func (e *Engine) newMessage(ctx context.Context, inc *models.Incident, esc *models.Escalation, step, ni, k int, personID string, n models.PlanNotification, mode Mode, now time.Time) models.Message {
 	id, pv, escID := inc.ID, esc.PlanVersionID, esc.ID
 	code := claimCode()
-	subject, body := Render(inc, n, mode, code)
+	subject, body, problem := e.templates.render(ctx, inc, n, mode, code)
+	if problem != nil {
+		e.log.WarnContext(ctx, "message template failed; the built-in text was sent instead", "err", problem)
+	}
 	return models.Message{
 		IncidentID: &id, EscalationID: &escID, PlanVersionID: &pv, Step: step, Notification: ni, SendIndex: k,
 		PersonID: &personID, Role: n.Role, Target: n.Target, Mode: string(mode), Priority: n.Priority,
