@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/mail"
 	"net/url"
 	"os"
 	"strconv"
@@ -34,6 +35,12 @@ type Config struct {
 	IncidentBotName     string // INCIDENT_BOT_NAME
 
 	EncryptedFieldKey string // ENCRYPTED_FIELD_KEY
+	AdminAPIKey       string // HERALD_ADMIN_API_KEY: bearer token of /api/v1 (empty: the admin API is off)
+
+	TwilioAccountSID string // TWILIO_ACCOUNT_SID; with the token and number, pages go out by SMS and phone
+	TwilioAuthToken  string // TWILIO_AUTH_TOKEN
+	TwilioFromNumber string // TWILIO_FROM_NUMBER, E.164
+	TwilioAPIURL     string // TWILIO_API_URL
 
 	LogLevel  slog.Level // HERALD_LOG_LEVEL
 	LogFormat string     // HERALD_LOG_FORMAT: text or json
@@ -55,6 +62,17 @@ type Config struct {
 	JobLease        time.Duration // HERALD_JOB_LEASE: how long a replica owns a job before others may take it
 	ShutdownTimeout time.Duration // HERALD_SHUTDOWN_TIMEOUT
 	Demo            bool          // HERALD_DEMO: log a ready-made signing secret and example request at start-up
+
+	// E-mail pages; SMTPHost empty means no e-mail vendor.
+	SMTPHost     string // SMTP_HOST
+	SMTPPort     int    // SMTP_PORT
+	SMTPUsername string // SMTP_USERNAME
+	SMTPPassword string // SMTP_PASSWORD
+	SMTPFrom     string // SMTP_FROM: "Herald <herald@example.com>" or a bare address
+	SMTPTLS      string // SMTP_TLS: starttls, opportunistic, tls (implicit) or none
+	// ClaimLinkSecret signs the claim links in e-mailed pages
+	// (HERALD_CLAIM_LINK_SECRET); embedded mode generates one when empty.
+	ClaimLinkSecret string
 }
 
 // Defaults documented in .env.example; keep the two in step.
@@ -62,6 +80,7 @@ const (
 	DefaultAddr            = ":8080"
 	DefaultDataDir         = "./data"
 	DefaultSlackAPIURL     = "https://slack.com/api/"
+	DefaultTwilioAPIURL    = "https://api.twilio.com"
 	DefaultChannelName     = "incidents"
 	DefaultBotName         = "incident"
 	DefaultWorkers         = 4
@@ -71,6 +90,9 @@ const (
 	DemoSigningSecret      = "herald-demo-signing-secret"
 	DefaultCommsTemplate   = "inc-{{.Number}}-{{.Slug}}"
 	DefaultKeywordCooldown = 10 * time.Minute
+	DefaultSMTPPort        = 587
+	DefaultSMTPTLS         = "starttls"
+	MinClaimLinkSecret     = 32 // bytes; notifications.MinClaimLinkSecret
 	envFileName            = ".env"
 	maxChannelNameLength   = 80
 )
@@ -107,6 +129,11 @@ func Load(lookup Lookup) (Config, error) {
 		IncidentChannelID:    p.str("INCIDENT_CHANNEL_ID", ""),
 		IncidentBotName:      p.str("INCIDENT_BOT_NAME", DefaultBotName),
 		EncryptedFieldKey:    p.str("ENCRYPTED_FIELD_KEY", ""),
+		AdminAPIKey:          p.str("HERALD_ADMIN_API_KEY", ""),
+		TwilioAccountSID:     p.str("TWILIO_ACCOUNT_SID", ""),
+		TwilioAuthToken:      p.str("TWILIO_AUTH_TOKEN", ""),
+		TwilioFromNumber:     p.str("TWILIO_FROM_NUMBER", ""),
+		TwilioAPIURL:         strings.TrimSuffix(p.url("TWILIO_API_URL", DefaultTwilioAPIURL), "/"),
 		LogLevel:             p.level("HERALD_LOG_LEVEL", slog.LevelInfo),
 		LogFormat:            p.oneOf("HERALD_LOG_FORMAT", DefaultLogFormat, "text", "json"),
 		ReportsChannelName:   strings.TrimPrefix(p.str("HERALD_REPORTS_CHANNEL_NAME", ""), "#"),
@@ -125,6 +152,13 @@ func Load(lookup Lookup) (Config, error) {
 		JobLease:             p.duration("HERALD_JOB_LEASE", DefaultJobLease),
 		ShutdownTimeout:      p.duration("HERALD_SHUTDOWN_TIMEOUT", DefaultShutdown),
 		Demo:                 p.boolean("HERALD_DEMO", false),
+		SMTPHost:             p.str("SMTP_HOST", ""),
+		SMTPPort:             p.intRange("SMTP_PORT", DefaultSMTPPort, 1, 65535),
+		SMTPUsername:         p.str("SMTP_USERNAME", ""),
+		SMTPPassword:         p.str("SMTP_PASSWORD", ""),
+		SMTPFrom:             p.str("SMTP_FROM", ""),
+		SMTPTLS:              p.oneOf("SMTP_TLS", DefaultSMTPTLS, "starttls", "opportunistic", "tls", "none"),
+		ClaimLinkSecret:      p.str("HERALD_CLAIM_LINK_SECRET", ""),
 	}
 	if !strings.HasSuffix(c.SlackAPIURL, "/") {
 		c.SlackAPIURL += "/"
@@ -152,10 +186,94 @@ func Load(lookup Lookup) (Config, error) {
 			c.SlackSigningSecret = DemoSigningSecret
 		}
 	}
+	p.checkSMTP(c)
+	p.twilio(c)
+	if k := c.AdminAPIKey; k != "" && len(k) < 32 {
+		p.fail("HERALD_ADMIN_API_KEY", "at least 32 characters (e.g. openssl rand -hex 32)")
+	}
 	if len(p.errs) > 0 {
 		return Config{}, fmt.Errorf("configuration: %w", errors.Join(p.errs...))
 	}
 	return c, nil
+}
+
+// checkSMTP validates the e-mail settings together.
+func (p *parser) checkSMTP(c Config) {
+	if c.ClaimLinkSecret != "" && len(c.ClaimLinkSecret) < MinClaimLinkSecret {
+		p.fail("HERALD_CLAIM_LINK_SECRET", fmt.Sprintf("at least %d characters; create one with `openssl rand -hex 32`", MinClaimLinkSecret))
+	}
+	if c.SMTPHost == "" {
+		return
+	}
+	if c.SMTPFrom == "" {
+		p.fail("SMTP_FROM", "the sender address of e-mailed pages, e.g. Herald <herald@example.com> (required with SMTP_HOST)")
+	} else if _, err := mail.ParseAddress(c.SMTPFrom); err != nil {
+		p.fail("SMTP_FROM", "an e-mail address such as herald@example.com or Herald <herald@example.com>")
+	}
+	if (c.SMTPUsername == "") != (c.SMTPPassword == "") {
+		p.fail("SMTP_USERNAME", "SMTP_USERNAME and SMTP_PASSWORD both set, or neither")
+	}
+	if c.ClaimLinkSecret == "" && !c.Embedded() {
+		p.fail("HERALD_CLAIM_LINK_SECRET", "a secret of at least 32 characters shared by every replica, to sign e-mailed claim links (required with SMTP_HOST and DATABASE_URL; create one with `openssl rand -hex 32`)")
+	}
+}
+
+// Twilio reports whether SMS and voice paging through Twilio is configured.
+func (c Config) Twilio() bool { return c.TwilioAccountSID != "" }
+
+// twilio checks the Twilio settings: all three or none, and the from
+// number in E.164.
+func (p *parser) twilio(c Config) {
+	set := map[string]bool{"TWILIO_ACCOUNT_SID": c.TwilioAccountSID != "", "TWILIO_AUTH_TOKEN": c.TwilioAuthToken != "", "TWILIO_FROM_NUMBER": c.TwilioFromNumber != ""}
+	n := 0
+	for _, ok := range set {
+		if ok {
+			n++
+		}
+	}
+	if n == 0 {
+		return
+	}
+	if n < len(set) {
+		for _, key := range []string{"TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_FROM_NUMBER"} {
+			if !set[key] {
+				p.fail(key, "a value: Twilio needs TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TWILIO_FROM_NUMBER together (or none of them)")
+			}
+		}
+		return
+	}
+	if !strings.HasPrefix(c.TwilioAccountSID, "AC") || !isAlnum(c.TwilioAccountSID) {
+		p.fail("TWILIO_ACCOUNT_SID", "your Twilio account SID: AC followed by letters and digits")
+	}
+	if !isAlnum(c.TwilioAuthToken) {
+		p.fail("TWILIO_AUTH_TOKEN", "your Twilio auth token: letters and digits")
+	}
+	if !isE164(c.TwilioFromNumber) {
+		p.failValue("TWILIO_FROM_NUMBER", c.TwilioFromNumber, "a phone number in E.164 form: + and 8 to 15 digits, e.g. +15550100000")
+	}
+}
+
+func isAlnum(s string) bool {
+	for _, r := range s {
+		if !(r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z') {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// isE164 accepts "+" and 8 to 15 digits, the first not 0.
+func isE164(s string) bool {
+	d, ok := strings.CutPrefix(s, "+")
+	if !ok || len(d) < 8 || len(d) > 15 || d[0] == '0' {
+		return false
+	}
+	for _, r := range d {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // Embedded reports whether Herald stores its data in the SQLite file.
@@ -202,7 +320,7 @@ func (p *parser) failValue(key, value, expected string) {
 }
 
 func isSecret(key string) bool {
-	return strings.Contains(key, "TOKEN") || strings.Contains(key, "SECRET") || strings.Contains(key, "KEY") || key == "DATABASE_URL"
+	return strings.Contains(key, "TOKEN") || strings.Contains(key, "SECRET") || strings.Contains(key, "KEY") || strings.Contains(key, "PASSWORD") || key == "DATABASE_URL"
 }
 
 func (p *parser) raw(key string) (string, bool) {

@@ -1,6 +1,7 @@
 package notifications
 
 import (
+	"errors"
 	"bytes"
 	"fmt"
 	"net/mail"
@@ -158,6 +159,9 @@ const (
 	MaxWaitMinutes = 7 * 24 * 60
 	MaxRepeat      = 100
 )
+
+// ErrInvalidCatalog wraps a configuration file that cannot be parsed.
+var ErrInvalidCatalog = errors.New("invalid configuration file")
 
 // MaxCatalogBytes bounds a configuration file.
 const MaxCatalogBytes = 4 << 20

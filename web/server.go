@@ -7,6 +7,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/heraldhq/herald/bot"
 	"github.com/heraldhq/herald/models"
+	"github.com/heraldhq/herald/notifications"
 )
 
 // SlackDispatcher is what the Slack endpoints hand verified requests to.
@@ -43,6 +45,15 @@ type Options struct {
 	Clock      models.Clock
 	// Incidents serves the incident pages (/incidents); nil leaves them out.
 	Incidents IncidentReader
+	// Claims serves the claim links e-mailed pages carry (/claim/<token>);
+	// nil leaves them out.
+	Claims *ClaimPages
+	// Twilio serves Twilio's webhooks (/twilio/...); nil leaves them out.
+	Twilio *TwilioOptions
+	// Admin serves /api/v1 (config as code, out-of-band messages) when
+	// set, authenticated with AdminAPIKey.
+	Admin       AdminAPI
+	AdminAPIKey string
 	// MaxBodyBytes bounds request bodies (default 1 MiB; Slack's are far
 	// smaller).
 	MaxBodyBytes int64
@@ -80,6 +91,15 @@ func New(o Options) *echo.Echo {
 	})
 	if o.Incidents != nil {
 		registerIncidentPages(e, o)
+	}
+	if o.Claims != nil {
+		registerClaimPages(e, o)
+	}
+	if o.Twilio != nil {
+		registerTwilio(e, o)
+	}
+	if o.Admin != nil && o.AdminAPIKey != "" {
+		registerAdmin(e, o.Admin, o.AdminAPIKey, int64(notifications.MaxCatalogBytes))
 	}
 	if o.Gatherer != nil {
 		e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(o.Gatherer, promhttp.HandlerOpts{})))
@@ -122,9 +142,14 @@ func requestLogger(log *slog.Logger) echo.MiddlewareFunc {
 	return middleware.RequestLoggerWithConfig(middleware.RequestLoggerConfig{
 		LogStatus: true, LogURIPath: true, LogMethod: true, LogLatency: true, LogRequestID: true,
 		LogValuesFunc: func(c echo.Context, v middleware.RequestLoggerValues) error {
-			// The path only: query strings can carry tokens.
+			// The path only: query strings can carry tokens. Claim links
+			// carry one in the path: log the route instead.
+			path := v.URIPath
+			if strings.HasPrefix(path, "/claim/") {
+				path = "/claim/:token"
+			}
 			log.LogAttrs(c.Request().Context(), slog.LevelDebug, "http request",
-				slog.String("method", v.Method), slog.String("path", v.URIPath), slog.Int("status", v.Status),
+				slog.String("method", v.Method), slog.String("path", path), slog.Int("status", v.Status),
 				slog.Duration("latency", v.Latency), slog.String("request_id", v.RequestID))
 			return nil
 		},

@@ -40,6 +40,8 @@ type App struct {
 	Dispatcher *bot.Dispatcher
 	Slack      *slack.Client
 	Echo       *echo.Echo
+
+	claimLinks *notifications.ClaimLinks // nil without SMTP_HOST
 }
 
 // BuildOptions are the seams tests use; production passes the zero value.
@@ -157,6 +159,9 @@ func (a *App) wire(ctx context.Context, clock models.Clock, o BuildOptions) erro
 	if err != nil {
 		return err
 	}
+	if a.claimLinks, err = newClaimLinks(cfg, log); err != nil {
+		return err
+	}
 	vendors, err := a.vendors(log)
 	if err != nil {
 		return err
@@ -174,7 +179,7 @@ func (a *App) wire(ctx context.Context, clock models.Clock, o BuildOptions) erro
 		}
 		log.Info("keyword replies loaded", "file", cfg.KeywordsFile, "keywords", len(keywords))
 	}
-	err = handlers.RegisterBuiltins(a.Registries, handlers.Deps{
+	deps := handlers.Deps{
 		Store: a.Store, Slack: a.Slack, Clock: clock, Log: log, Pager: a.Engine, Directory: a.Store, Keywords: keywords,
 		Settings: handlers.Settings{
 			BaseURL: cfg.BaseURL, IncidentChannelName: cfg.IncidentChannelName, IncidentChannelID: cfg.IncidentChannelID,
@@ -184,13 +189,15 @@ func (a *App) wire(ctx context.Context, clock models.Clock, o BuildOptions) erro
 			Roles: cfg.IncidentRoles, KeywordCooldown: cfg.KeywordCooldown, WorkingHours: cfg.WorkingHours,
 			StatusIntervals: cfg.StatusIntervals,
 		},
-	})
-	if err != nil {
+	}
+	if err := handlers.RegisterBuiltins(a.Registries, deps); err != nil {
 		return fmt.Errorf("registering handlers: %w", err)
 	}
 	a.Echo = web.New(web.Options{
 		Verifier: bot.NewVerifier(cfg.SlackSigningSecret, clock), Dispatcher: a.Dispatcher,
-		Ready: readiness{db: a.db}, Gatherer: promReg, Metrics: metrics, Log: log, Clock: clock, Incidents: a.Store,
+		Ready: readiness{db: a.db}, Gatherer: promReg, Metrics: metrics, Log: log, Clock: clock,
+		Admin: adminAPI{store: a.Store, engine: a.Engine}, AdminAPIKey: cfg.AdminAPIKey, Incidents: a.Store,
+		Claims: a.claimPages(a.claimLinks), Twilio: a.twilioWeb(deps),
 	})
 	return nil
 }
@@ -201,6 +208,20 @@ func (a *App) wire(ctx context.Context, clock models.Clock, o BuildOptions) erro
 // in the incident channel) rather than pretend.
 func (a *App) vendors(log *slog.Logger) (*notifications.Vendors, error) {
 	v := notifications.NewVendors()
+	if a.cfg.SMTPHost != "" { // e-mail first: the console below takes every mode
+		email, err := emailVendor(a.cfg, a.claimLinks, a.Store.Clock())
+		if err != nil {
+			return nil, err
+		}
+		if err := v.Register(email); err != nil {
+			return nil, err
+		}
+	}
+	if a.cfg.Twilio() { // SMS and calls before the console too
+		if err := a.registerTwilio(v, log); err != nil {
+			return nil, err
+		}
+	}
 	if a.cfg.DryRunSlack() {
 		return v, v.Register(notifications.Console{Log: log})
 	}

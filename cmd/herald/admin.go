@@ -1,0 +1,36 @@
+package main
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/heraldhq/herald/models"
+	"github.com/heraldhq/herald/notifications"
+)
+
+// adminAPI backs /api/v1 with the same code as `herald apply` and
+// `herald export`.
+type adminAPI struct {
+	store  *models.Store
+	engine *notifications.Engine
+}
+
+func (a adminAPI) ApplyConfig(ctx context.Context, yaml []byte, prune, dryRun bool) (*notifications.Report, error) {
+	c, err := notifications.ParseCatalog(yaml)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", notifications.ErrInvalidCatalog, err)
+	}
+	return notifications.Apply(ctx, a.store, c, notifications.ApplyOptions{Prune: prune, DryRun: dryRun})
+}
+
+func (a adminAPI) ExportConfig(ctx context.Context, includeSecrets bool) ([]byte, error) {
+	c, err := notifications.Export(ctx, a.store, notifications.ExportOptions{IncludeSecrets: includeSecrets})
+	if err != nil {
+		return nil, err
+	}
+	return notifications.MarshalCatalog(c)
+}
+
+func (a adminAPI) Notify(ctx context.Context, o notifications.OutOfBand) (int, error) {
+	return a.engine.Notify(ctx, o)
+}
