@@ -8,7 +8,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X main.version=$(VERSION)
 FUZZTIME ?= 10s
 
-.PHONY: run build test vet lint fuzz bench-ack clean
+.PHONY: run build test vet lint fuzz bench-ack bench-engine clean
 
 ## run: start Herald on the embedded SQLite store in ./data, Slack in dry-run mode, example keyword replies, the demo paging configuration (examples/demo.yaml)
 run:
@@ -47,6 +47,13 @@ fuzz:
 ## bench-ack: how fast Slack requests are acknowledged: a slash command and a declare form submission (Postgres and SQLite)
 bench-ack:
 	$(GO) test -run '^$$' -bench 'Ack' -benchtime 2000x ./cmd/herald
+
+## bench-engine: the paging engine under load (burst, steady, claim, replicas) on the local PostgreSQL; BENCH_ARGS="--scenario burst --duration 30s" to narrow it
+BENCH_ARGS ?=
+bench-engine:
+	$(GO) build -o bin/herald-bench ./cmd/herald
+	mkdir -p artifacts
+	./bin/herald-bench bench engine --database-url '$(HERALD_TEST_POSTGRES_URL)' --out artifacts/bench-engine.json --markdown artifacts/bench-engine.md $(BENCH_ARGS)
 
 clean:
 	rm -rf bin data

@@ -45,6 +45,7 @@ var storedModels = []any{
 	&models.Escalation{},
 	&models.Message{},
 	&models.MessageChange{},
+	&models.ClaimToken{},
 }
 
 // nullableTypes scan SQL NULL without error.

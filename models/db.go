@@ -103,10 +103,11 @@ func newGormLogger(l *slog.Logger) logger.Interface {
 		return logger.Discard
 	}
 	// Only slow queries and errors: statements can carry user text.
-	return logger.NewSlogLogger(l, logger.Config{
+	c := logger.Config{
 		SlowThreshold:             500 * time.Millisecond,
 		LogLevel:                  logger.Warn,
 		IgnoreRecordNotFoundError: true,
 		ParameterizedQueries:      true,
-	})
+	}
+	return quietTrace{Interface: logger.NewSlogLogger(l, c), level: c.LogLevel, slow: c.SlowThreshold, ignoreNotFound: c.IgnoreRecordNotFoundError}
 }

@@ -167,22 +167,30 @@ func (s *Store) FinishEscalationCheck(ctx context.Context, e *Escalation, u Esca
 	return planned, err
 }
 
+// insertPlanned inserts planned messages, skipping those already planned,
+// in multi-row statements. It reports how many rows it inserted.
 func (s *Store) insertPlanned(ctx context.Context, msgs []Message) (int, error) {
 	n := 0
-	for i := range msgs {
-		m := msgs[i]
+	for start := 0; start < len(msgs); start += insertChunk {
+		chunk := msgs[start:min(start+insertChunk, len(msgs))]
+		// A copy: the ids written back are not those of the skipped rows.
+		rows := append([]Message(nil), chunk...)
 		res := s.db.WithContext(ctx).Clauses(clause.OnConflict{
 			Columns:     []clause.Column{{Name: "escalation_id"}, {Name: "step"}, {Name: "notification"}, {Name: "send_index"}, {Name: "person_id"}, {Name: "mode"}},
 			TargetWhere: clause.Where{Exprs: []clause.Expression{clause.Expr{SQL: "escalation_id IS NOT NULL"}}},
 			DoNothing:   true,
-		}).Create(&m)
+		}).Create(&rows)
 		if res.Error != nil {
-			return n, fmt.Errorf("planning message: %w", res.Error)
+			return n, fmt.Errorf("planning messages: %w", res.Error)
 		}
 		n += int(res.RowsAffected)
 	}
 	return n, nil
 }
+
+// insertChunk bounds the rows of one multi-row INSERT (well inside both
+// dialects' limits on bound parameters).
+const insertChunk = 500
 
 // QueueMessages stores messages outside escalations (out-of-band).
 func (s *Store) QueueMessages(ctx context.Context, msgs []Message) error {

@@ -30,7 +30,10 @@ type ContactMethod struct {
 	Mode        string // slack, email, sms, call
 	Destination EncryptedString
 	VerifiedAt  *time.Time
-	CreatedAt   time.Time
+	// OptedOutAt is set when the number texted STOP: it is not paged
+	// until it texts START.
+	OptedOutAt *time.Time
+	CreatedAt  time.Time
 }
 
 // Team is a group of people with a manager and on-call roles.

@@ -1,8 +1,8 @@
 package notifications
 
 import (
-	"errors"
 	"bytes"
+	"errors"
 	"fmt"
 	"net/mail"
 	"regexp"

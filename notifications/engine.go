@@ -22,9 +22,13 @@ type EngineStore interface {
 	StartEscalation(ctx context.Context, incidentID, planVersionID int64) (*models.Escalation, error)
 	LeaseDueEscalations(ctx context.Context, owner string, limit int, lease time.Duration) ([]models.Escalation, error)
 	PlannedSends(ctx context.Context, escalationID int64, step int) (map[int]int, error)
+	PlannedSendsOf(ctx context.Context, escalationIDs []int64) (map[int64]map[int]map[int]int, error)
+	IncidentsByID(ctx context.Context, ids []int64) (map[int64]*models.Incident, error)
 	FinishEscalationCheck(ctx context.Context, e *models.Escalation, u models.EscalationUpdate, msgs []models.Message) (int, error)
+	FinishEscalationChecks(ctx context.Context, checks []models.EscalationCheck) (planned int, stored []bool, err error)
 	LeaseQueuedMessages(ctx context.Context, owner string, limit int, deadline time.Duration) ([]models.Message, error)
 	FinishMessage(ctx context.Context, m *models.Message, o models.MessageOutcome) (bool, error)
+	FinishMessages(ctx context.Context, fs []models.MessageFinish) ([]bool, error)
 	ReclaimExpiredSends(ctx context.Context) (int64, error)
 	StopEscalation(ctx context.Context, incidentID int64, state, by string) (*models.Escalation, error)
 	ResumeEscalation(ctx context.Context, incidentID int64) error
@@ -78,6 +82,7 @@ type Engine struct {
 	wakeEsc  chan struct{}
 	wakeSend chan struct{}
 	plans    sync.Map // plan version id → *models.PlanDefinition (versions are immutable)
+	finisher finisher // batches send outcomes
 }
 
 // NewEngine builds an engine.
@@ -258,6 +263,12 @@ func (e *Engine) definition(ctx context.Context, id int64) (*models.PlanDefiniti
 // EscalateDue checks every escalation that is due: plans the sends whose
 // time has come and moves to the next step when a step is done. It
 // reports how many escalations it checked.
+//
+// Escalations are leased in batches. A batch's incidents and planned sends
+// are read in one query each, each (role, target) and (person, priority)
+// is resolved once per batch (the batch is one moment: a handoff between
+// two checks of the same batch is not missed, it is simply not there yet),
+// and the checks are stored in one transaction.
 func (e *Engine) EscalateDue(ctx context.Context) (int, error) {
 	checked := 0
 	for {
@@ -268,36 +279,92 @@ func (e *Engine) EscalateDue(ctx context.Context) (int, error) {
 		if len(due) == 0 {
 			return checked, nil
 		}
+		b, err := e.newCheckBatch(ctx, due)
+		if err != nil {
+			return checked, err
+		}
 		var (
-			mu      sync.Mutex
 			wg      sync.WaitGroup
-			planned int
+			results = make([]*checkResult, len(due))
 			sem     = make(chan struct{}, e.opts.CheckConcurrency)
 		)
 		for i := range due {
 			sem <- struct{}{}
 			wg.Add(1)
-			go func(esc *models.Escalation) {
+			go func(i int) {
 				defer func() { <-sem; wg.Done() }()
-				n, err := e.check(ctx, esc)
-				if errors.Is(err, models.ErrNoChange) {
-					return // claimed, resolved or taken over while we looked
-				}
+				r, err := e.check(ctx, b, &due[i])
 				if err != nil {
-					e.log.ErrorContext(ctx, "checking escalation", "escalation", esc.ID, "err", err)
+					e.log.ErrorContext(ctx, "checking escalation", "escalation", due[i].ID, "err", err)
 					return
 				}
-				mu.Lock()
-				planned += n
-				checked++
-				mu.Unlock()
-			}(&due[i])
+				results[i] = r
+			}(i)
 		}
 		wg.Wait()
+		n, planned := e.storeChecks(ctx, results)
+		checked += n
 		if planned > 0 {
 			e.wakeSender()
 		}
 	}
+}
+
+// checkResult is what one check decided, not stored yet.
+type checkResult struct {
+	inc    *models.Incident
+	check  models.EscalationCheck
+	alerts []string // raised only once the check is stored
+}
+
+// storeChecks stores a batch's checks in one transaction (one by one if
+// that fails, so one bad check does not hold up the others) and raises
+// the alerts of those stored. It reports how many were stored and how
+// many messages they planned.
+func (e *Engine) storeChecks(ctx context.Context, results []*checkResult) (stored, planned int) {
+	var (
+		checks []models.EscalationCheck
+		rs     []*checkResult
+	)
+	for _, r := range results {
+		if r != nil {
+			checks, rs = append(checks, r.check), append(rs, r)
+		}
+	}
+	if len(checks) == 0 {
+		return 0, 0
+	}
+	ok := make([]bool, len(checks))
+	n, done, err := e.store.FinishEscalationChecks(ctx, checks)
+	if err == nil {
+		planned, ok = n, done
+	} else {
+		e.log.WarnContext(ctx, "storing a batch of escalation checks failed; storing them one by one", "err", err)
+		for i, c := range checks {
+			n, err := e.store.FinishEscalationCheck(ctx, c.Escalation, c.Update, c.Messages)
+			if errors.Is(err, models.ErrNoChange) {
+				continue // claimed, resolved or taken over while we looked
+			}
+			if err != nil {
+				e.log.ErrorContext(ctx, "checking escalation", "escalation", c.Escalation.ID, "err", err)
+				continue
+			}
+			planned += n
+			ok[i] = true
+		}
+	}
+	// Alert only for a check that was stored: a check thrown away (claimed
+	// meanwhile) or retried after an error must not alert twice.
+	for i, r := range rs {
+		if !ok[i] {
+			continue
+		}
+		stored++
+		for _, text := range r.alerts {
+			e.alert(ctx, r.inc, text)
+		}
+	}
+	return stored, planned
 }
 
 func (e *Engine) wakeSender() {
@@ -307,20 +374,47 @@ func (e *Engine) wakeSender() {
 	}
 }
 
-func (e *Engine) check(ctx context.Context, esc *models.Escalation) (int, error) {
+// checkBatch is what the checks of one leased batch share.
+type checkBatch struct {
+	incidents map[int64]*models.Incident
+	planned   map[int64]map[int]map[int]int // escalation → step → notification → sends planned
+	roles     memo[[]string]                // role + target → people
+	modes     memo[[]Mode]                  // person + priority → modes
+}
+
+func (e *Engine) newCheckBatch(ctx context.Context, due []models.Escalation) (*checkBatch, error) {
+	incIDs := make([]int64, len(due))
+	escIDs := make([]int64, len(due))
+	for i, d := range due {
+		incIDs[i], escIDs[i] = d.IncidentID, d.ID
+	}
+	incidents, err := e.store.IncidentsByID(ctx, incIDs)
+	if err != nil {
+		return nil, err
+	}
+	planned, err := e.store.PlannedSendsOf(ctx, escIDs)
+	if err != nil {
+		return nil, err
+	}
+	return &checkBatch{incidents: incidents, planned: planned}, nil
+}
+
+func (e *Engine) check(ctx context.Context, b *checkBatch, esc *models.Escalation) (*checkResult, error) {
 	def, err := e.definition(ctx, esc.PlanVersionID)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
-	inc, err := e.store.IncidentByID(ctx, esc.IncidentID)
-	if err != nil {
-		return 0, err
+	inc := b.incidents[esc.IncidentID]
+	if inc == nil {
+		if inc, err = e.store.IncidentByID(ctx, esc.IncidentID); err != nil {
+			return nil, err
+		}
 	}
 	now := e.clock.Now().UTC()
 	u := models.EscalationUpdate{Step: esc.Step, StepStartedAt: esc.StepStartedAt, State: models.EscalationActive}
 	var (
 		msgs   []models.Message
-		alerts []string // raised only once the check is stored
+		alerts []string
 	)
 	for {
 		if u.Step >= len(def.Steps) {
@@ -328,13 +422,9 @@ func (e *Engine) check(ctx context.Context, esc *models.Escalation) (int, error)
 			alerts = append(alerts, fmt.Sprintf("🚨 Escalation plan exhausted for incident #%d: everyone in the plan was paged and nobody claimed it. Page someone directly now.", inc.Number))
 			break
 		}
-		planned, err := e.store.PlannedSends(ctx, esc.ID, u.Step)
+		stepMsgs, stepAlerts, next, stepEnd, err := e.planStep(ctx, b, inc, esc, def.Steps[u.Step], u.Step, u.StepStartedAt, b.planned[esc.ID][u.Step], now)
 		if err != nil {
-			return 0, err
-		}
-		stepMsgs, stepAlerts, next, stepEnd, err := e.planStep(ctx, inc, esc, def.Steps[u.Step], u.Step, u.StepStartedAt, planned, now)
-		if err != nil {
-			return 0, err
+			return nil, err
 		}
 		msgs = append(msgs, stepMsgs...)
 		alerts = append(alerts, stepAlerts...)
@@ -350,22 +440,13 @@ func (e *Engine) check(ctx context.Context, esc *models.Escalation) (int, error)
 		u.Step++
 		u.StepStartedAt = stepEnd
 	}
-	n, err := e.store.FinishEscalationCheck(ctx, esc, u, msgs)
-	if err != nil {
-		return 0, err
-	}
-	// Alert only for a check that was stored: a check thrown away (claimed
-	// meanwhile) or retried after an error must not alert twice.
-	for _, text := range alerts {
-		e.alert(ctx, inc, text)
-	}
-	return n, nil
+	return &checkResult{inc: inc, check: models.EscalationCheck{Escalation: esc, Update: u, Messages: msgs}, alerts: alerts}, nil
 }
 
 // planStep builds the messages of a step that are due by now, and the
 // alerts for required sends that reach nobody. It returns the time of the
 // next future send (nil if none) and when the step ends.
-func (e *Engine) planStep(ctx context.Context, inc *models.Incident, esc *models.Escalation, step models.PlanStep, stepIdx int,
+func (e *Engine) planStep(ctx context.Context, b *checkBatch, inc *models.Incident, esc *models.Escalation, step models.PlanStep, stepIdx int,
 	started time.Time, planned map[int]int, now time.Time) ([]models.Message, []string, *time.Time, time.Time, error) {
 	var (
 		msgs   []models.Message
@@ -388,7 +469,7 @@ func (e *Engine) planStep(ctx context.Context, inc *models.Incident, esc *models
 				break
 			}
 			// Roles resolve at send time: a handoff pages the new person.
-			people, err := e.roles.Resolve(ctx, n.Role, n.Target)
+			people, err := b.roles.get(n.Role+"\x00"+n.Target, func() ([]string, error) { return e.roles.Resolve(ctx, n.Role, n.Target) })
 			why := "resolves to nobody"
 			if errors.Is(err, ErrUnknownRole) {
 				// A plan naming a role nobody knows must not stall the
@@ -408,7 +489,7 @@ func (e *Engine) planStep(ctx context.Context, inc *models.Incident, esc *models
 				continue
 			}
 			for _, p := range people {
-				modes, err := e.modesFor(ctx, p, n.Priority)
+				modes, err := b.modes.get(p+"\x00"+n.Priority, func() ([]Mode, error) { return e.modesFor(ctx, p, n.Priority) })
 				if err != nil {
 					return nil, nil, nil, end, err
 				}
@@ -419,6 +500,37 @@ func (e *Engine) planStep(ctx context.Context, inc *models.Incident, esc *models
 		}
 	}
 	return msgs, alerts, next, end, nil
+}
+
+// memo computes each key's value once; concurrent callers of a key wait
+// for the first.
+type memo[T any] struct {
+	mu sync.Mutex
+	m  map[string]*memoCall[T]
+}
+
+type memoCall[T any] struct {
+	done chan struct{}
+	v    T
+	err  error
+}
+
+func (m *memo[T]) get(key string, fn func() (T, error)) (T, error) {
+	m.mu.Lock()
+	if c, ok := m.m[key]; ok {
+		m.mu.Unlock()
+		<-c.done
+		return c.v, c.err
+	}
+	if m.m == nil {
+		m.m = map[string]*memoCall[T]{}
+	}
+	c := &memoCall[T]{done: make(chan struct{})}
+	m.m[key] = c
+	m.mu.Unlock()
+	c.v, c.err = fn()
+	close(c.done)
+	return c.v, c.err
 }
 
 // notificationSchedule is how far apart a notification's sends are and how

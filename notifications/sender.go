@@ -13,6 +13,10 @@ import (
 // ErrNoDestination means the person has no usable contact for the mode.
 var ErrNoDestination = errors.New("no destination for mode")
 
+// leaseBatchMin is how many free send slots SendDue waits for (a couple of
+// milliseconds at most) before it leases more messages.
+const leaseBatchMin = 32
+
 // SendDue sends every queued message that is due, up to SendConcurrency at
 // once, and reports how many it handled.
 func (e *Engine) SendDue(ctx context.Context) (int, error) {
@@ -22,9 +26,14 @@ func (e *Engine) SendDue(ctx context.Context) (int, error) {
 	defer wg.Wait()
 	for {
 		free := cap(sem) - len(sem)
-		if free == 0 {
+		if free < min(leaseBatchMin, cap(sem)) {
 			sem <- struct{}{} // wait for a slot
 			<-sem
+			if cap(sem)-len(sem) < min(leaseBatchMin, cap(sem)) {
+				// Let a few more free up: leasing one message per freed
+				// slot would run the queue query once per message.
+				time.Sleep(2 * time.Millisecond)
+			}
 			continue
 		}
 		batch, err := e.store.LeaseQueuedMessages(ctx, e.opts.Owner, min(free, 500), e.opts.SendDeadline)
@@ -58,7 +67,7 @@ func (e *Engine) send(ctx context.Context, m *models.Message) {
 		outcome.Status, outcome.RetryAt = models.MessageQueued, &retry
 		outcome.Detail = "will retry: " + outcome.Detail
 	}
-	counted, err := e.store.FinishMessage(ctx, m, outcome)
+	counted, err := e.finishMessage(ctx, m, outcome)
 	if err != nil {
 		log.ErrorContext(ctx, "recording send", "err", err)
 		return
@@ -138,6 +147,9 @@ func (e *Engine) destination(ctx context.Context, m *models.Message) (string, er
 		needsVerify := Mode(m.Mode) == ModeSMS || Mode(m.Mode) == ModeCall
 		if needsVerify && cm.VerifiedAt == nil {
 			continue // an unverified number is never paged
+		}
+		if cm.OptedOutAt != nil {
+			continue // texted STOP: not paged until START
 		}
 		if d := cm.Destination.Reveal(); d != "" {
 			return d, nil

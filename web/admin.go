@@ -80,7 +80,7 @@ func queryBool(c echo.Context, name string) (bool, error) {
 
 // configProblems is the 400 answer listing every problem of a file.
 type configProblems struct {
-	Error    string                    `json:"error"`
+	Error    string                     `json:"error"`
 	Problems []notifications.FieldError `json:"problems"`
 }
 

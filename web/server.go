@@ -45,6 +45,11 @@ type Options struct {
 	Clock      models.Clock
 	// Incidents serves the incident pages (/incidents); nil leaves them out.
 	Incidents IncidentReader
+	// Claims serves the claim links e-mailed pages carry (/claim/<token>);
+	// nil leaves them out.
+	Claims *ClaimPages
+	// Twilio serves Twilio's webhooks (/twilio/...); nil leaves them out.
+	Twilio *TwilioOptions
 	// Admin serves /api/v1 (config as code, out-of-band messages) when
 	// set, authenticated with AdminAPIKey.
 	Admin       AdminAPI
@@ -86,6 +91,12 @@ func New(o Options) *echo.Echo {
 	})
 	if o.Incidents != nil {
 		registerIncidentPages(e, o)
+	}
+	if o.Claims != nil {
+		registerClaimPages(e, o)
+	}
+	if o.Twilio != nil {
+		registerTwilio(e, o)
 	}
 	if o.Admin != nil && o.AdminAPIKey != "" {
 		registerAdmin(e, o.Admin, o.AdminAPIKey, int64(notifications.MaxCatalogBytes))

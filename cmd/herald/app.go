@@ -40,6 +40,8 @@ type App struct {
 	Dispatcher *bot.Dispatcher
 	Slack      *slack.Client
 	Echo       *echo.Echo
+
+	claimLinks *notifications.ClaimLinks // nil without SMTP_HOST
 }
 
 // BuildOptions are the seams tests use; production passes the zero value.
@@ -157,6 +159,9 @@ func (a *App) wire(ctx context.Context, clock models.Clock, o BuildOptions) erro
 	if err != nil {
 		return err
 	}
+	if a.claimLinks, err = newClaimLinks(cfg, log); err != nil {
+		return err
+	}
 	vendors, err := a.vendors(log)
 	if err != nil {
 		return err
@@ -192,6 +197,7 @@ func (a *App) wire(ctx context.Context, clock models.Clock, o BuildOptions) erro
 		Verifier: bot.NewVerifier(cfg.SlackSigningSecret, clock), Dispatcher: a.Dispatcher,
 		Ready: readiness{db: a.db}, Gatherer: promReg, Metrics: metrics, Log: log, Clock: clock,
 		Admin: adminAPI{store: a.Store, engine: a.Engine}, AdminAPIKey: cfg.AdminAPIKey, Incidents: a.Store,
+		Claims: a.claimPages(a.claimLinks, deps), Twilio: a.twilioWeb(deps),
 	})
 	return nil
 }
@@ -202,6 +208,20 @@ func (a *App) wire(ctx context.Context, clock models.Clock, o BuildOptions) erro
 // in the incident channel) rather than pretend.
 func (a *App) vendors(log *slog.Logger) (*notifications.Vendors, error) {
 	v := notifications.NewVendors()
+	if a.cfg.SMTPHost != "" { // e-mail first: the console below takes every mode
+		email, err := emailVendor(a.cfg, a.claimLinks, a.Store.Clock())
+		if err != nil {
+			return nil, err
+		}
+		if err := v.Register(email); err != nil {
+			return nil, err
+		}
+	}
+	if a.cfg.Twilio() { // SMS and calls before the console too
+		if err := a.registerTwilio(v, log); err != nil {
+			return nil, err
+		}
+	}
 	if a.cfg.DryRunSlack() {
 		return v, v.Register(notifications.Console{Log: log})
 	}

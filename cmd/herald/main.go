@@ -8,6 +8,7 @@
 //	herald healthcheck exit 0 when the local server is ready
 //	herald apply       apply a YAML file of people, teams, templates and plans
 //	herald export      write that configuration as YAML
+//	herald bench       benchmark harnesses (bench engine: the paging engine)
 //	herald version     print the version
 package main
 
@@ -59,6 +60,7 @@ commands:
   healthcheck exit 0 when the local server answers /readyz (for container health checks)
   apply       apply a YAML file of people, teams, templates and plans: apply -f FILE [--prune] [--dry-run]
   export      write the paging configuration as YAML (add --include-secrets for contact destinations)
+  bench       benchmark harnesses: bench engine [--scenario burst|steady|claim|replicas|all] (see bench engine -h)
   version     print the version
 
 Configuration comes from the environment and ./.env; see .env.example.`
@@ -85,6 +87,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return exportCommand(ctx, args, stdout, stderr)
 	case "healthcheck":
 		return healthcheck(ctx, args, stdout)
+	case "bench":
+		return benchCommand(ctx, args, stdout, stderr)
 	case "version", "--version", "-v":
 		fmt.Fprintln(stdout, "herald", version)
 		return nil
