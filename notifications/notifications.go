@@ -22,6 +22,9 @@ const (
 
 // Message is one notification to one destination.
 type Message struct {
+	// ID is the stored message's id: the same for every attempt, so a
+	// receiver can drop a resend (after a replica died mid-send).
+	ID          int64
 	Mode        Mode
 	Destination string // Slack user id, e-mail address, phone number: never logged
 	Subject     string

@@ -113,7 +113,7 @@ func (e *Engine) deliver(ctx context.Context, m *models.Message) (o models.Messa
 			continue
 		}
 		vctx, cancel := context.WithTimeout(ctx, e.opts.VendorTimeout)
-		id, err := v.Send(vctx, Message{Mode: Mode(m.Mode), Destination: dest, Subject: m.Subject, Body: m.Body, ClaimCode: m.ClaimCode, IncidentID: derefID(m.IncidentID), OutOfBand: m.OutOfBand})
+		id, err := v.Send(vctx, Message{ID: m.ID, Mode: Mode(m.Mode), Destination: dest, Subject: m.Subject, Body: m.Body, ClaimCode: m.ClaimCode, IncidentID: derefID(m.IncidentID), OutOfBand: m.OutOfBand})
 		cancel()
 		if err == nil {
 			return models.MessageOutcome{Status: models.MessageSent, Vendor: v.Name(), VendorID: id, Detail: "accepted by " + v.Name()}, false

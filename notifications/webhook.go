@@ -188,7 +188,7 @@ func (w *Webhook) Send(ctx context.Context, m Message) (string, error) {
 		return "", fmt.Errorf("webhook %q: does not serve mode %q", w.name, m.Mode)
 	}
 	p := WebhookPayload{
-		ID: uuid.NewString(), Mode: m.Mode, Destination: m.Destination, Subject: m.Subject, Body: m.Body,
+		ID: webhookID(m), Mode: m.Mode, Destination: m.Destination, Subject: m.Subject, Body: m.Body,
 		IncidentID: m.IncidentID, ClaimCode: m.ClaimCode, SentAt: w.now().UTC(),
 	}
 	body, err := json.Marshal(p)
@@ -372,4 +372,14 @@ func parseUnixSeconds(s string) (int64, bool) {
 		n = n*10 + int64(c-'0')
 	}
 	return n, true
+}
+
+// webhookID identifies a message to the receiver: "herald-msg-<id>" for a
+// stored message, so every attempt of it (including a resend after a
+// replica died) carries the same id and duplicates can be dropped.
+func webhookID(m Message) string {
+	if m.ID != 0 {
+		return fmt.Sprintf("herald-msg-%d", m.ID)
+	}
+	return uuid.NewString()
 }

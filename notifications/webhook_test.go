@@ -649,3 +649,32 @@ func FuzzVerifyWebhookSignature(f *testing.F) {
 		}
 	})
 }
+
+// Every attempt of a stored message carries the same id, so a receiver can
+// drop the resend that follows a replica dying mid-send.
+func TestWebhookIDStableForStoredMessages(t *testing.T) {
+	var ids []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var p struct {
+			ID string `json:"id"`
+		}
+		_ = json.NewDecoder(r.Body).Decode(&p)
+		ids = append(ids, p.ID)
+	}))
+	defer srv.Close()
+	wh, err := NewWebhook(WebhookConfig{Name: "sink", URL: srv.URL, Secret: "s3cret-s3cret-s3cret"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 2; i++ {
+		if _, err := wh.Send(context.Background(), Message{ID: 42, Mode: ModeSMS, Body: "x"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := wh.Send(context.Background(), Message{Mode: ModeSMS, Body: "out of band"}); err != nil {
+		t.Fatal(err)
+	}
+	if len(ids) != 3 || ids[0] != "herald-msg-42" || ids[1] != ids[0] || ids[2] == ids[0] || ids[2] == "" {
+		t.Fatalf("payload ids = %q, want the same herald-msg-42 twice, then a fresh one", ids)
+	}
+}
