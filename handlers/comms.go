@@ -280,15 +280,7 @@ func postNotice(d Deps) bot.JobFunc {
 // archiveComms archives a closed incident's channel after the delay; a
 // re-opened incident keeps it.
 func archiveComms(d Deps) bot.JobFunc {
-	return func(ctx context.Context, payload []byte) error {
-		var p incidentText
-		if err := json.Unmarshal(payload, &p); err != nil {
-			return fmt.Errorf("%w: %v", bot.ErrPermanent, err)
-		}
-		inc, err := d.Store.IncidentByID(ctx, p.IncidentID)
-		if err != nil {
-			return err
-		}
+	return incidentJob(d, func(ctx context.Context, inc *models.Incident, p incidentText) error {
 		cc, err := d.Store.CommsChannelFor(ctx, p.IncidentID)
 		if models.IsNotFound(err) || inc.IsOpen() || (err == nil && (cc.Pending() || cc.ArchivedAt != nil)) {
 			return nil
@@ -300,20 +292,12 @@ func archiveComms(d Deps) bot.JobFunc {
 			return slackError("archiving comms channel", err)
 		}
 		return d.Store.MarkCommsChannelArchived(ctx, cc.ChannelID)
-	}
+	})
 }
 
 // reportDM asks the lead (or the reporter) to write the incident up.
 func reportDM(d Deps) bot.JobFunc {
-	return func(ctx context.Context, payload []byte) error {
-		var p incidentText
-		if err := json.Unmarshal(payload, &p); err != nil {
-			return fmt.Errorf("%w: %v", bot.ErrPermanent, err)
-		}
-		inc, err := d.Store.IncidentByID(ctx, p.IncidentID)
-		if err != nil {
-			return err
-		}
+	return incidentJob(d, func(ctx context.Context, inc *models.Incident, p incidentText) error {
 		who := inc.Lead
 		if who == nil {
 			who = inc.Reporter
@@ -327,5 +311,5 @@ func reportDM(d Deps) bot.JobFunc {
 			return slackError("sending report reminder", err)
 		}
 		return nil
-	}
+	})
 }

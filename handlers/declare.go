@@ -152,15 +152,7 @@ func (d Deps) messageEntry(ctx context.Context, m declareMeta) models.TimelineEv
 
 // confirmDeclared tells the reporter where the incident is.
 func confirmDeclared(d Deps) bot.JobFunc {
-	return func(ctx context.Context, payload []byte) error {
-		var p incidentText
-		if err := json.Unmarshal(payload, &p); err != nil {
-			return fmt.Errorf("%w: %v", bot.ErrPermanent, err)
-		}
-		inc, err := d.Store.IncidentByID(ctx, p.IncidentID)
-		if err != nil {
-			return err
-		}
+	return incidentJob(d, func(ctx context.Context, inc *models.Incident, p incidentText) error {
 		where := d.Settings.incidentsChannel(inc.IsReport)
 		if strings.HasPrefix(where, "#") {
 			where = "*" + where + "*"
@@ -170,7 +162,7 @@ func confirmDeclared(d Deps) bot.JobFunc {
 		text := fmt.Sprintf("Incident #%d declared: *%s*. The headline post is in %s; the doc is at %s.",
 			inc.Number, bot.EscapeMrkdwn(inc.Title), where, d.Settings.docURL(inc))
 		if channel := p.Text; channel != "" {
-			_, err = d.Slack.PostEphemeralContext(ctx, channel, p.UserID, slack.MsgOptionText(text, false))
+			_, err := d.Slack.PostEphemeralContext(ctx, channel, p.UserID, slack.MsgOptionText(text, false))
 			switch slackErrorCode(err) {
 			case "":
 				return nil
@@ -180,12 +172,9 @@ func confirmDeclared(d Deps) bot.JobFunc {
 				return slackError("confirming the declaration", err)
 			}
 		}
-		_, _, err = d.Slack.PostMessageContext(ctx, p.UserID, slack.MsgOptionText(text, false))
-		if err != nil {
-			return slackError("confirming the declaration", err)
-		}
-		return nil
-	}
+		_, _, err := d.Slack.PostMessageContext(ctx, p.UserID, slack.MsgOptionText(text, false))
+		return slackError("confirming the declaration", err)
+	})
 }
 
 // editButton opens the edit modal, pre-filled.

@@ -40,6 +40,25 @@ func jsonJob(kind, dedup string, v any) models.NewJob {
 	return models.NewJob{Kind: kind, Payload: p, DedupKey: dedup}
 }
 
+// incidentJob is a job whose payload is an incidentText: it decodes the
+// payload and loads the incident before fn runs.
+func incidentJob(d Deps, fn func(ctx context.Context, inc *models.Incident, p incidentText) error) bot.JobFunc {
+	return func(ctx context.Context, payload []byte) error {
+		var p incidentText
+		if err := json.Unmarshal(payload, &p); err != nil {
+			return fmt.Errorf("%w: %v", bot.ErrPermanent, err)
+		}
+		inc, err := d.Store.IncidentByID(ctx, p.IncidentID)
+		if models.IsNotFound(err) {
+			return fmt.Errorf("%w: %v", bot.ErrPermanent, err)
+		}
+		if err != nil {
+			return err
+		}
+		return fn(ctx, inc, p)
+	}
+}
+
 // noticeJob posts text in the incident's comms channel, if it has one.
 func noticeJob(inc *models.Incident, text string) models.NewJob {
 	return jsonJob(JobCommsNotice, "", incidentText{IncidentID: inc.ID, Text: text})

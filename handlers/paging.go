@@ -2,7 +2,6 @@ package handlers
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -178,17 +177,9 @@ func (d Deps) stopPaging(ctx context.Context, incidentID int64, resolve bool, ac
 // pagingAlert posts an engine alert in the comms channel (or the headline
 // thread): the people running the incident must see it.
 func pagingAlert(d Deps) bot.JobFunc {
-	return func(ctx context.Context, payload []byte) error {
-		var p incidentText
-		if err := json.Unmarshal(payload, &p); err != nil {
-			return fmt.Errorf("%w: %v", bot.ErrPermanent, err)
-		}
-		inc, err := d.Store.IncidentByID(ctx, p.IncidentID)
-		if err != nil {
-			return err
-		}
+	return incidentJob(d, func(ctx context.Context, inc *models.Incident, p incidentText) error {
 		return d.remind(ctx, inc, p.Text)
-	}
+	})
 }
 
 // PagingAlerts is the engine's Alerter: it stores each alert as a job, so
