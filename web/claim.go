@@ -59,14 +59,6 @@ type ClaimPages struct {
 	Claimer Claimer
 }
 
-var claimTemplates = map[string]string{"claim": "claim.html", "claimed": "claimed.html"}
-
-func init() {
-	for name, file := range claimTemplates {
-		pageTemplates[name] = mustParsePage(file)
-	}
-}
-
 func registerClaimPages(e *echo.Echo, o Options) {
 	cp := o.Claims
 	if cp.Links == nil || cp.Used == nil || cp.Claimer == nil {

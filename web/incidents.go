@@ -49,6 +49,9 @@ var (
 		"doc":   mustParsePage("doc.html"),
 		"list":  mustParsePage("list.html"),
 		"error": mustParsePage("error.html"),
+		// The claim-link pages (claim.go).
+		"claim":   mustParsePage("claim.html"),
+		"claimed": mustParsePage("claimed.html"),
 	}
 	staticFiles = mustLoadStatic()
 )
