@@ -58,6 +58,8 @@ type Config struct {
 	WorkingHours         [2]int          // HERALD_WORKING_HOURS: "09:00-18:00", minutes since midnight
 	StatusIntervals      []time.Duration // HERALD_STATUS_UPDATE_INTERVALS: per severity SEV1..SEV4 (0: none)
 
+	DefaultModes map[string][]string // HERALD_DEFAULT_MODES: priority → modes for people with no preference (unset: built-in)
+
 	Workers         int           // HERALD_WORKERS: concurrent background job runners
 	JobLease        time.Duration // HERALD_JOB_LEASE: how long a replica owns a job before others may take it
 	ShutdownTimeout time.Duration // HERALD_SHUTDOWN_TIMEOUT
@@ -148,6 +150,7 @@ func Load(lookup Lookup) (Config, error) {
 		IncidentRoles:        p.list("HERALD_INCIDENT_ROLES", []string{"comms", "scribe"}),
 		WorkingHours:         p.hours("HERALD_WORKING_HOURS", [2]int{9 * 60, 18 * 60}),
 		StatusIntervals:      p.durations("HERALD_STATUS_UPDATE_INTERVALS", []time.Duration{30 * time.Minute, time.Hour, 4 * time.Hour, 0}, 4),
+		DefaultModes:         p.defaultModes("HERALD_DEFAULT_MODES"),
 		Workers:              p.positiveInt("HERALD_WORKERS", DefaultWorkers),
 		JobLease:             p.duration("HERALD_JOB_LEASE", DefaultJobLease),
 		ShutdownTimeout:      p.duration("HERALD_SHUTDOWN_TIMEOUT", DefaultShutdown),

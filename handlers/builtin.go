@@ -26,6 +26,7 @@ func RegisterBuiltins(reg *bot.Registries, d Deps) error {
 		reg.Actions.Register(claimPageButton(d)),
 		reg.Actions.Register(resolvePageButton(d)),
 		reg.Jobs.Register(JobPagingAlert, pagingAlert(d)),
+		reg.Jobs.Register(JobPagingAlertOwner, pagingAlertOwner(d)),
 		reg.Actions.Register(closeButton(d)),
 		reg.Actions.Register(reopenButton(d)),
 

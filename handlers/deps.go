@@ -144,6 +144,9 @@ type Deps struct {
 	// paging is not configured (then nobody is paged, and people are told).
 	Pager     Pager
 	Directory PagingDirectory
+	// PlanOwners finds who to DM a paging alert to besides the channel;
+	// nil: the channel only.
+	PlanOwners PlanOwnerLookup
 
 	// notifications is set by RegisterBuiltins: new and re-opened
 	// incidents get every registered reminder.

@@ -195,7 +195,8 @@ type PagingAlerts struct {
 
 // Alert implements notifications.Alerter.
 func (a PagingAlerts) Alert(ctx context.Context, incidentID int64, text string) {
-	if _, err := a.Queue.EnqueueJobs(ctx, jsonJob(JobPagingAlert, "", incidentText{IncidentID: incidentID, Text: text})); err != nil {
+	p := incidentText{IncidentID: incidentID, Text: text}
+	if _, err := a.Queue.EnqueueJobs(ctx, jsonJob(JobPagingAlert, "", p), jsonJob(JobPagingAlertOwner, "", p)); err != nil {
 		a.Log.ErrorContext(ctx, "could not store a paging alert", "incident_id", incidentID, "err", err)
 	}
 }

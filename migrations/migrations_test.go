@@ -46,6 +46,7 @@ var storedModels = []any{
 	&models.Message{},
 	&models.MessageChange{},
 	&models.ClaimToken{},
+	&models.RateLimit{},
 }
 
 // nullableTypes scan SQL NULL without error.

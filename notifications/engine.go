@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/big"
+	"slices"
 	"sync"
 	"time"
 
@@ -34,6 +35,9 @@ type EngineStore interface {
 	ResumeEscalation(ctx context.Context, incidentID int64) error
 	MessagesOf(ctx context.Context, incidentID int64) ([]models.Message, error)
 	QueueMessages(ctx context.Context, msgs []models.Message) error
+	TakeSendTokens(ctx context.Context, mode string, windowStart time.Time, n, limit int) (int, error)
+	RequeueRateLimited(ctx context.Context, owner string, ids []int64, notBefore time.Time) (int, error)
+	RecentSendCounts(ctx context.Context, since time.Time) (map[string]map[string]int, error)
 	TemplateSource
 	NotifyEngines(ctx context.Context, channel string) error
 	Directory
@@ -63,6 +67,32 @@ type EngineOptions struct {
 	MaxAttempts int
 	// Sweep is the safety-net poll when nothing wakes the engine (1 s).
 	Sweep time.Duration
+	// DefaultModes overrides DefaultModes per priority (HERALD_DEFAULT_MODES).
+	DefaultModes map[string][]Mode
+	// RateLimits caps the sends of a mode, all replicas together (none by
+	// default). Messages over the limit wait for the next window.
+	RateLimits map[Mode]Rate
+	// Throttle re-routes or holds back the pages of a person who already
+	// had many in a mode (off by default).
+	Throttle Throttle
+}
+
+// Rate is at most Count sends Per fixed window; a zero Count or Per is no
+// limit.
+type Rate struct {
+	Count int
+	Per   time.Duration
+}
+
+// Throttle protects a person from an alert storm: a page planned for
+// someone who already had Max or more messages in its mode Within the
+// window goes in Fallback[mode] instead (say SMS to Slack), or, without a
+// fallback (or with the fallback throttled too), is recorded suppressed
+// as "throttled". Max 0 turns it off.
+type Throttle struct {
+	Max      int
+	Within   time.Duration
+	Fallback map[Mode]Mode
 }
 
 // Engine escalates incidents through their plans and sends the messages.
@@ -380,6 +410,34 @@ type checkBatch struct {
 	planned   map[int64]map[int]map[int]int // escalation → step → notification → sends planned
 	roles     memo[[]string]                // role + target → people
 	modes     memo[[]Mode]                  // person + priority → modes
+
+	mu     sync.Mutex
+	recent map[string]map[string]int // person → mode → messages within the throttle window; nil when not throttling
+}
+
+// throttle picks the mode a page for person in mode goes in: mode itself
+// while the person is under the throttle, else its fallback (not one of
+// taken, the modes this send already uses), else "" (hold it back). It
+// counts the page it lets through.
+func (b *checkBatch) throttle(t Throttle, person string, mode Mode, taken []Mode) Mode {
+	if b.recent == nil {
+		return mode
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.recent[person] == nil {
+		b.recent[person] = map[string]int{}
+	}
+	counts := b.recent[person]
+	if counts[string(mode)] >= t.Max {
+		fb, ok := t.Fallback[mode]
+		if !ok || fb == mode || slices.Contains(taken, fb) || counts[string(fb)] >= t.Max {
+			return ""
+		}
+		mode = fb
+	}
+	counts[string(mode)]++
+	return mode
 }
 
 func (e *Engine) newCheckBatch(ctx context.Context, due []models.Escalation) (*checkBatch, error) {
@@ -396,7 +454,13 @@ func (e *Engine) newCheckBatch(ctx context.Context, due []models.Escalation) (*c
 	if err != nil {
 		return nil, err
 	}
-	return &checkBatch{incidents: incidents, planned: planned}, nil
+	b := &checkBatch{incidents: incidents, planned: planned}
+	if t := e.opts.Throttle; t.Max > 0 && t.Within > 0 {
+		if b.recent, err = e.store.RecentSendCounts(ctx, e.clock.Now().Add(-t.Within)); err != nil {
+			return nil, err
+		}
+	}
+	return b, nil
 }
 
 func (e *Engine) check(ctx context.Context, b *checkBatch, esc *models.Escalation) (*checkResult, error) {
@@ -493,8 +557,15 @@ func (e *Engine) planStep(ctx context.Context, b *checkBatch, inc *models.Incide
 				if err != nil {
 					return nil, nil, nil, end, err
 				}
+				taken := slices.Clone(modes) // a send reaches a person once per mode
 				for _, mode := range modes {
-					msgs = append(msgs, e.newMessage(ctx, inc, esc, stepIdx, ni, k, p, n, mode, now))
+					to := b.throttle(e.opts.Throttle, p, mode, taken)
+					if to == "" {
+						msgs = append(msgs, e.throttledMessage(inc, esc, stepIdx, ni, k, p, n, mode, now))
+						continue
+					}
+					taken = append(taken, to)
+					msgs = append(msgs, e.newMessage(ctx, inc, esc, stepIdx, ni, k, p, n, to, now))
 				}
 			}
 		}
@@ -550,6 +621,9 @@ func (e *Engine) modesFor(ctx context.Context, personID, priority string) ([]Mod
 		return nil, err
 	}
 	if len(pref) == 0 {
+		if m := e.opts.DefaultModes[priority]; len(m) > 0 {
+			return m, nil
+		}
 		return DefaultModes[priority], nil
 	}
 	out := make([]Mode, len(pref))
@@ -582,6 +656,17 @@ func (e *Engine) nobodyMessage(inc *models.Incident, esc *models.Escalation, ste
 		IncidentID: &id, EscalationID: &escID, PlanVersionID: &pv, Step: step, Notification: ni, SendIndex: k,
 		Role: n.Role, Target: n.Target, Priority: n.Priority, Optional: n.Optional,
 		Status: models.MessageFailed, Error: fmt.Sprintf("%s %q %s", n.Role, n.Target, why), NotBefore: now, CreatedAt: now,
+	}
+}
+
+// throttledMessage records a send the throttle held back: suppressed,
+// never queued, shown in the incident's message history.
+func (e *Engine) throttledMessage(inc *models.Incident, esc *models.Escalation, step, ni, k int, personID string, n models.PlanNotification, mode Mode, now time.Time) models.Message {
+	id, pv, escID := inc.ID, esc.PlanVersionID, esc.ID
+	return models.Message{
+		IncidentID: &id, EscalationID: &escID, PlanVersionID: &pv, Step: step, Notification: ni, SendIndex: k,
+		PersonID: &personID, Role: n.Role, Target: n.Target, Mode: string(mode), Priority: n.Priority, Optional: n.Optional,
+		Status: models.MessageSuppressed, Error: models.ThrottledDetail, NotBefore: now, CreatedAt: now,
 	}
 }
 

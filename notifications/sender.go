@@ -43,6 +43,9 @@ func (e *Engine) SendDue(ctx context.Context) (int, error) {
 		if len(batch) == 0 {
 			return handled, nil
 		}
+		if batch, err = e.admit(ctx, batch); err != nil {
+			return handled, err
+		}
 		for i := range batch {
 			sem <- struct{}{}
 			wg.Add(1)

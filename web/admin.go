@@ -23,6 +23,8 @@ type AdminAPI interface {
 	ApplyConfig(ctx context.Context, yaml []byte, prune, dryRun bool) (*notifications.Report, error)
 	ExportConfig(ctx context.Context, includeSecrets bool) ([]byte, error)
 	Notify(ctx context.Context, o notifications.OutOfBand) (int, error)
+	SendVerification(ctx context.Context, contactMethodID string) error
+	VerifyContact(ctx context.Context, contactMethodID, code string) error
 }
 
 // adminAPI serves /api/v1 for administrators, authenticated with
@@ -39,6 +41,7 @@ func registerAdmin(e *echo.Echo, api AdminAPI, key string, maxBody int64) {
 	g.GET("/config", a.export)
 	g.PUT("/config", a.apply)
 	g.POST("/notifications", a.notify)
+	a.registerVerification(g)
 }
 
 // authenticate compares digests in constant time, before any body is read.

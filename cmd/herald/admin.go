@@ -34,3 +34,11 @@ func (a adminAPI) ExportConfig(ctx context.Context, includeSecrets bool) ([]byte
 func (a adminAPI) Notify(ctx context.Context, o notifications.OutOfBand) (int, error) {
 	return a.engine.Notify(ctx, o)
 }
+
+func (a adminAPI) SendVerification(ctx context.Context, contactMethodID string) error {
+	return a.engine.SendVerification(ctx, contactMethodID)
+}
+
+func (a adminAPI) VerifyContact(ctx context.Context, contactMethodID, code string) error {
+	return a.store.VerifyContact(ctx, contactMethodID, code)
+}

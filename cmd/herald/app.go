@@ -166,8 +166,12 @@ func (a *App) wire(ctx context.Context, clock models.Clock, o BuildOptions) erro
 	if err != nil {
 		return err
 	}
+	rateLimits, err := engineRateLimits(os.Getenv("HERALD_RATE_LIMITS"))
+	if err != nil {
+		return err
+	}
 	a.Engine = notifications.NewEngine(a.Store, vendors, notifications.DirectoryRoles{Dir: a.Store},
-		handlers.PagingAlerts{Queue: a.Store, Log: log}, clock, log, notifications.EngineOptions{Owner: owner})
+		handlers.PagingAlerts{Queue: a.Store, Log: log}, clock, log, notifications.EngineOptions{Owner: owner, DefaultModes: engineModes(cfg.DefaultModes), RateLimits: rateLimits})
 	commsTemplate, err := handlers.NewChannelNameTemplate(cfg.CommsChannelTemplate)
 	if err != nil {
 		return err
@@ -180,7 +184,7 @@ func (a *App) wire(ctx context.Context, clock models.Clock, o BuildOptions) erro
 		log.Info("keyword replies loaded", "file", cfg.KeywordsFile, "keywords", len(keywords))
 	}
 	deps := handlers.Deps{
-		Store: a.Store, Slack: a.Slack, Clock: clock, Log: log, Pager: a.Engine, Directory: a.Store, Keywords: keywords,
+		Store: a.Store, Slack: a.Slack, Clock: clock, Log: log, Pager: a.Engine, Directory: a.Store, PlanOwners: a.Store, Keywords: keywords,
 		Settings: handlers.Settings{
 			BaseURL: cfg.BaseURL, IncidentChannelName: cfg.IncidentChannelName, IncidentChannelID: cfg.IncidentChannelID,
 			ReportsChannelName: cfg.ReportsChannelName, BotName: cfg.IncidentBotName, BotUserID: botUserID,
