@@ -55,7 +55,7 @@ func mentionHandler(d Deps, commands *bot.CommandRegistry) bot.EventHandler {
 		Run: func(ctx context.Context, req bot.EventRequest) error {
 			ev, ok := req.Inner.Data.(*slackevents.AppMentionEvent)
 			if !ok {
-				return fmt.Errorf("%w: app_mention event of type %T", bot.ErrPermanent, req.Inner.Data)
+				return wrongEvent("app_mention", req.Inner.Data)
 			}
 			if ev.BotID != "" || ev.User == "" || ev.User == d.Settings.BotUserID {
 				return nil // never answer bots, ourselves included
