@@ -25,6 +25,7 @@ func RegisterBuiltins(reg *bot.Registries, d Deps) error {
 		reg.Views.Register(pageSubmit(d)),
 		reg.Actions.Register(claimPageButton(d)),
 		reg.Actions.Register(resolvePageButton(d)),
+		reg.Actions.Register(claimBatchButton(d)),
 		reg.Jobs.Register(JobPagingAlert, pagingAlert(d)),
 		reg.Jobs.Register(JobPagingAlertOwner, pagingAlertOwner(d)),
 		reg.Actions.Register(closeButton(d)),

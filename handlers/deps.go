@@ -92,6 +92,7 @@ type Store interface {
 	ChangeIncidentRole(ctx context.Context, incidentID int64, role, userID string, actorID *string, apply func(inc *models.Incident, holder *models.IncidentRole) (models.Change, error)) (*models.Incident, error)
 	ChangeCommsChannelName(ctx context.Context, incidentID int64, channelID, name string, actorID *string, apply func(inc *models.Incident, cc *models.CommsChannel) (models.Change, error)) (*models.Incident, error)
 	AddActionItemOnce(ctx context.Context, a *models.ActionItem, entry models.TimelineEvent) (bool, error)
+	IncidentsByClaimCode(ctx context.Context, code string) ([]int64, error)
 }
 
 // Settings are the configuration values handlers read.

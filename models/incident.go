@@ -72,14 +72,18 @@ func ParseStatus(text string) (Status, error) {
 
 // Incident is one thing going wrong, from declaration to resolution.
 type Incident struct {
-	ID             int64
-	Number         int64 // human-facing, sequential: "Incident #42"
-	Title          string
-	Summary        string
-	Impact         string
-	Severity       Severity
-	Status         Status
-	Source         string  // where it was declared: slack, api, alertmanager...
+	ID       int64
+	Number   int64 // human-facing, sequential: "Incident #42"
+	Title    string
+	Summary  string
+	Impact   string
+	Severity Severity
+	Status   Status
+	Source   string // where it was declared: slack, api, alertmanager...
+	// Application is the integration that raised it ("" from Slack): pages
+	// are sent in turns between applications, and people may set
+	// per-application priority preferences.
+	Application    string
 	IdempotencyKey *string // retried declarations with the same key return the first incident
 	ReporterID     *string
 	Reporter       *ExternalUser `gorm:"foreignKey:ReporterID"`

@@ -104,6 +104,19 @@ type PlanVersion struct {
 // PlanDefinition is the content of a plan version.
 type PlanDefinition struct {
 	Steps []PlanStep `json:"steps"`
+	// Aggregation batches the plan's pages in an alert storm; nil never
+	// batches.
+	Aggregation *PlanAggregation `json:"aggregation,omitempty"`
+}
+
+// PlanAggregation is Iris's aggregation: once more than ThresholdCount
+// incidents started on the plan within ThresholdWindowSeconds, each
+// person's further pages of the plan (per mode) wait up to
+// BatchWindowSeconds and go out as one message that claims them all.
+type PlanAggregation struct {
+	ThresholdCount         int `json:"threshold_count"`
+	ThresholdWindowSeconds int `json:"threshold_window_seconds"`
+	BatchWindowSeconds     int `json:"batch_window_seconds"`
 }
 
 // PlanStep is a set of notifications sent in parallel.

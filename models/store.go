@@ -105,6 +105,7 @@ type NewIncident struct {
 	Impact         string
 	Severity       Severity
 	Source         string
+	Application    string // the integration that raised it, "" from Slack
 	IdempotencyKey string
 	ReporterID     *string
 	LeadID         *string
@@ -156,7 +157,7 @@ func (s *Store) CreateIncident(ctx context.Context, n NewIncident) (inc *Inciden
 		now := tx.clock.Now()
 		inc = &Incident{
 			Number: number, Title: n.Title, Summary: n.Summary, Impact: n.Impact, Severity: n.Severity,
-			Status: StatusInvestigating, Source: n.Source, ReporterID: n.ReporterID, LeadID: n.LeadID,
+			Status: StatusInvestigating, Source: n.Source, Application: n.Application, ReporterID: n.ReporterID, LeadID: n.LeadID,
 			IsReport: n.IsReport, AffectedServices: n.Services, Version: 1,
 			ReportedAt: now, CreatedAt: now, UpdatedAt: now,
 		}

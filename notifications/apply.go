@@ -213,8 +213,8 @@ type state struct {
 
 type dbPerson struct {
 	row      models.Person
-	contacts []models.ContactMethod // oldest first
-	prefs    map[string]string      // priority → comma list (application "")
+	contacts []models.ContactMethod       // oldest first
+	prefs    map[string]map[string]string // application ("" global) → priority → comma list
 }
 
 type dbTeam struct {
@@ -238,7 +238,7 @@ func loadState(db *gorm.DB) (*state, error) {
 	}
 	byID := map[string]*dbPerson{}
 	for _, p := range people {
-		dp := &dbPerson{row: p, prefs: map[string]string{}}
+		dp := &dbPerson{row: p, prefs: map[string]map[string]string{}}
 		st.people[p.Name], st.names[p.ID], byID[p.ID] = dp, p.Name, dp
 	}
 	var contacts []models.ContactMethod
@@ -257,12 +257,15 @@ func loadState(db *gorm.DB) (*state, error) {
 		}
 	}
 	var prefs []models.PriorityMode
-	if err := db.Where("application = ?", "").Find(&prefs).Error; err != nil {
+	if err := db.Find(&prefs).Error; err != nil {
 		return nil, fmt.Errorf("loading priority preferences: %w", err)
 	}
 	for _, pm := range prefs {
 		if p := byID[pm.PersonID]; p != nil {
-			p.prefs[pm.Priority] = pm.Modes
+			if p.prefs[pm.Application] == nil {
+				p.prefs[pm.Application] = map[string]string{}
+			}
+			p.prefs[pm.Application][pm.Priority] = pm.Modes
 		}
 	}
 	var teams []models.Team
@@ -495,7 +498,7 @@ func (a *applier) person(have *dbPerson, spec PersonSpec) error {
 			return err
 		}
 		a.personIDs[spec.Name] = row.ID
-		have = &dbPerson{row: row, prefs: map[string]string{}}
+		have = &dbPerson{row: row, prefs: map[string]map[string]string{}}
 	} else {
 		// Details name the file's fields.
 		updates := map[string]any{}
@@ -526,7 +529,11 @@ func (a *applier) person(have *dbPerson, spec PersonSpec) error {
 	if err != nil {
 		return err
 	}
-	prefs, err := a.prefs(have, spec.Priorities)
+	want := map[string]PriorityModes{"": spec.Priorities}
+	for app, p := range spec.ApplicationPriorities {
+		want[app] = p
+	}
+	prefs, err := a.prefs(have, want)
 	if err != nil {
 		return err
 	}
@@ -622,37 +629,48 @@ func (a *applier) contacts(have *dbPerson, want []ContactSpec) (string, error) {
 	return strings.Join(parts, ", "), nil
 }
 
-// prefs makes a person's global priority preferences the declared ones.
-func (a *applier) prefs(have *dbPerson, want PriorityModes) (bool, error) {
+// prefs makes a person's priority preferences (application "" is the
+// global one) the declared ones.
+func (a *applier) prefs(have *dbPerson, want map[string]PriorityModes) (bool, error) {
 	changed := false
-	keys := map[string]bool{}
-	for k := range have.prefs {
-		keys[k] = true
+	apps := map[string]bool{}
+	for app := range have.prefs {
+		apps[app] = true
 	}
-	for k := range want {
-		keys[k] = true
+	for app := range want {
+		apps[app] = true
 	}
-	for _, prio := range sortedNames(keys) {
-		cur, had := have.prefs[prio]
-		modes, wanted := want[prio]
-		next := strings.Join(modes, ",")
-		switch {
-		case had && wanted && cur == next:
-			continue
-		case had && !wanted:
-			if err := a.db.Where("person_id = ? AND priority = ? AND application = ?", have.row.ID, prio, "").Delete(&models.PriorityMode{}).Error; err != nil {
-				return false, fmt.Errorf("removing a priority preference: %w", err)
-			}
-		case had:
-			if err := a.db.Model(&models.PriorityMode{}).Where("person_id = ? AND priority = ? AND application = ?", have.row.ID, prio, "").Update("modes", next).Error; err != nil {
-				return false, fmt.Errorf("updating a priority preference: %w", err)
-			}
-		default:
-			if err := a.db.Create(&models.PriorityMode{PersonID: have.row.ID, Priority: prio, Modes: next}).Error; err != nil {
-				return false, fmt.Errorf("adding a priority preference: %w", err)
-			}
+	for _, app := range sortedNames(apps) {
+		keys := map[string]bool{}
+		for k := range have.prefs[app] {
+			keys[k] = true
 		}
-		changed = true
+		for k := range want[app] {
+			keys[k] = true
+		}
+		for _, prio := range sortedNames(keys) {
+			cur, had := have.prefs[app][prio]
+			modes, wanted := want[app][prio]
+			next := strings.Join(modes, ",")
+			row := a.db.Model(&models.PriorityMode{}).Where("person_id = ? AND priority = ? AND application = ?", have.row.ID, prio, app)
+			switch {
+			case had && wanted && cur == next:
+				continue
+			case had && !wanted:
+				if err := row.Delete(&models.PriorityMode{}).Error; err != nil {
+					return false, fmt.Errorf("removing a priority preference: %w", err)
+				}
+			case had:
+				if err := row.Update("modes", next).Error; err != nil {
+					return false, fmt.Errorf("updating a priority preference: %w", err)
+				}
+			default:
+				if err := a.db.Create(&models.PriorityMode{PersonID: have.row.ID, Priority: prio, Application: app, Modes: next}).Error; err != nil {
+					return false, fmt.Errorf("adding a priority preference: %w", err)
+				}
+			}
+			changed = true
+		}
 	}
 	return changed, nil
 }
@@ -792,7 +810,7 @@ func canonicalTemplate(def string) string {
 
 // planDefinition is a plan's steps as stored in plan versions.
 func planDefinition(spec PlanSpec) models.PlanDefinition {
-	def := models.PlanDefinition{Steps: make([]models.PlanStep, len(spec.Steps))}
+	def := models.PlanDefinition{Steps: make([]models.PlanStep, len(spec.Steps)), Aggregation: planAggregation(spec.Aggregation)}
 	for i, s := range spec.Steps {
 		step := models.PlanStep{Notifications: make([]models.PlanNotification, len(s.Notifications))}
 		for j, n := range s.Notifications {
@@ -916,11 +934,19 @@ func Export(ctx context.Context, store *models.Store, o ExportOptions) (*Catalog
 			}
 			spec.Contacts = append(spec.Contacts, ContactSpec{Mode: cm.Mode, Destination: dest, Verified: cm.VerifiedAt != nil})
 		}
-		for prio, modes := range p.prefs {
-			if spec.Priorities == nil {
-				spec.Priorities = PriorityModes{}
+		for app, prefs := range p.prefs {
+			out := PriorityModes{}
+			for prio, modes := range prefs {
+				out[prio] = models.PriorityMode{Modes: modes}.ModeList()
 			}
-			spec.Priorities[prio] = models.PriorityMode{Modes: modes}.ModeList()
+			if app == "" {
+				spec.Priorities = out
+				continue
+			}
+			if spec.ApplicationPriorities == nil {
+				spec.ApplicationPriorities = map[string]PriorityModes{}
+			}
+			spec.ApplicationPriorities[app] = out
 		}
 		c.People = append(c.People, spec)
 	}
@@ -959,7 +985,7 @@ func Export(ctx context.Context, store *models.Store, o ExportOptions) (*Catalog
 		if err := json.Unmarshal([]byte(raw), &def); err != nil {
 			return nil, fmt.Errorf("plan %q version %d: %w", name, p.row.ActiveVersion, err)
 		}
-		spec := PlanSpec{Name: name, Team: st.teamNames[deref(p.row.TeamID)], Owner: st.names[deref(p.row.OwnerID)]}
+		spec := PlanSpec{Name: name, Team: st.teamNames[deref(p.row.TeamID)], Owner: st.names[deref(p.row.OwnerID)], Aggregation: aggregationSpec(def.Aggregation)}
 		for _, s := range def.Steps {
 			var step StepSpec
 			for _, n := range s.Notifications {

@@ -42,6 +42,10 @@ type PersonSpec struct {
 	// Priorities are the modes used at each priority; a priority left out
 	// uses DefaultModes.
 	Priorities PriorityModes `yaml:"priorities,omitempty"`
+	// ApplicationPriorities override Priorities for the pages of one
+	// application (integration): application → priority → modes. A
+	// priority an application leaves out uses the global preference.
+	ApplicationPriorities map[string]PriorityModes `yaml:"application_priorities,omitempty"`
 }
 
 // ContactSpec is one contact method. A method is identified by its mode and
@@ -129,6 +133,8 @@ type PlanSpec struct {
 	Team  string     `yaml:"team,omitempty"`
 	Owner string     `yaml:"owner,omitempty"`
 	Steps []StepSpec `yaml:"steps"`
+	// Aggregation batches the plan's pages in an alert storm.
+	Aggregation *AggregationSpec `yaml:"aggregation,omitempty"`
 }
 
 // StepSpec is a set of notifications sent in parallel.
@@ -447,13 +453,30 @@ func (v *validator) person(i int) {
 		}
 		seen[k] = j
 	}
-	for _, prio := range sortedKeys(p.Priorities, Priorities) {
-		path := at("priorities." + prio)
+	v.priorities(at("priorities"), p.Name, p.Priorities, reachable)
+	for _, app := range sortedNames(p.ApplicationPriorities) {
+		path := at("application_priorities." + app)
+		if strings.TrimSpace(app) == "" || len(app) > 200 {
+			v.errs.add(path, "needs an application name (at most 200 characters)")
+			continue
+		}
+		if len(p.ApplicationPriorities[app]) == 0 {
+			v.errs.add(path, "needs at least one priority (leave %s out to use the global priorities)", app)
+			continue
+		}
+		v.priorities(path, p.Name, p.ApplicationPriorities[app], reachable)
+	}
+}
+
+// priorities checks one set of priority → modes preferences at path.
+func (v *validator) priorities(at, person string, prefs PriorityModes, reachable map[string]bool) {
+	for _, prio := range sortedKeys(prefs, Priorities) {
+		path := at + "." + prio
 		if !ValidPriority(prio) {
 			v.errs.add(path, "unknown priority %q (priorities: %s)", prio, strings.Join(Priorities, ", "))
 			continue
 		}
-		modes := p.Priorities[prio]
+		modes := prefs[prio]
 		if len(modes) == 0 {
 			v.errs.add(path, "needs at least one mode (leave %s out to use the default, %s)", prio, joinModes(DefaultModes[prio]))
 			continue
@@ -470,7 +493,7 @@ func (v *validator) person(i int) {
 			}
 			listed[m] = true
 			if !reachable[m] {
-				v.warn(mpath, "%s has no %s contact: %s pages to them in %s will fail", p.Name, m, prio, m)
+				v.warn(mpath, "%s has no %s contact: %s pages to them in %s will fail", person, m, prio, m)
 			}
 		}
 	}
@@ -612,6 +635,9 @@ func (v *validator) plan(i int, seen map[string]int) {
 	}
 	if len(p.Steps) == 0 {
 		v.errs.add(at("steps"), "needs at least one step")
+	}
+	if p.Aggregation != nil {
+		v.aggregation(at("aggregation"), p.Aggregation)
 	}
 	for s, step := range p.Steps {
 		spath := fmt.Sprintf("plans[%d].steps[%d].notifications", i, s)

@@ -195,6 +195,9 @@ func TestValidateErrors(t *testing.T) {
 		{"bad time zone", "people:\n  - {name: a, time_zone: Europe/Lodnon}\n", []string{`people[0].time_zone: unknown time zone "Europe/Lodnon" (an IANA name, like Europe/London)`}},
 		{"local time zone", "people:\n  - {name: a, time_zone: Local}\n", []string{`people[0].time_zone: "Local" depends on the machine; name the zone, like Europe/London`}},
 		{"unknown contact mode", "people:\n  - name: a\n    contacts: [{mode: pager, destination: '123'}]\n", []string{`people[0].contacts[0].mode: unknown mode "pager" (modes: slack, email, sms, call)`}},
+		{"application priorities", "people:\n  - name: a\n    slack_id: U0A\n    application_priorities:\n      prometheus: {high: [slack], critical: [slack]}\n      grafana: {}\n", []string{
+			"people[0].application_priorities.grafana: needs at least one priority (leave grafana out to use the global priorities)",
+			`people[0].application_priorities.prometheus.critical: unknown priority "critical" (priorities: low, medium, high, urgent)`}},
 		{"missing contact mode", "people:\n  - name: a\n    contacts: [{destination: a@example.com}]\n", []string{"people[0].contacts[0].mode: required"}},
 		{"missing destination", "people:\n  - name: a\n    contacts: [{mode: email}]\n", []string{"people[0].contacts[0].destination: required"}},
 		{"not E.164", "people:\n  - name: a\n    contacts: [{mode: sms, destination: '07700 900001'}, {mode: call, destination: '447700900001'}]\n", []string{

@@ -38,6 +38,9 @@ type EngineStore interface {
 	TakeSendTokens(ctx context.Context, mode string, windowStart time.Time, n, limit int) (int, error)
 	RequeueRateLimited(ctx context.Context, owner string, ids []int64, notBefore time.Time) (int, error)
 	RecentSendCounts(ctx context.Context, since time.Time) (map[string]map[string]int, error)
+	RecentEscalations(ctx context.Context, planVersionID int64, since time.Time) (int, error)
+	LeaseBatch(ctx context.Context, lead *models.Message) ([]models.Message, error)
+	SetClaimCode(ctx context.Context, ids []int64, code string) error
 	TemplateSource
 	NotifyEngines(ctx context.Context, channel string) error
 	Directory
@@ -112,6 +115,7 @@ type Engine struct {
 	wakeEsc  chan struct{}
 	wakeSend chan struct{}
 	plans    sync.Map // plan version id → *models.PlanDefinition (versions are immutable)
+	planIDs  sync.Map // plan version id → plan id
 	finisher finisher // batches send outcomes
 }
 
@@ -218,7 +222,7 @@ func (e *Engine) stop(ctx context.Context, incidentID int64, state, by string) e
 		seen[*m.PersonID] = true
 		// The note is low priority: it goes the way the person wants to
 		// hear low-priority news (no phone call to say "no action needed").
-		modes, err := e.modesFor(ctx, *m.PersonID, "low")
+		modes, err := e.modesFor(ctx, *m.PersonID, "low", inc.Application)
 		if err != nil {
 			return err
 		}
@@ -286,6 +290,7 @@ func (e *Engine) definition(ctx context.Context, id int64) (*models.PlanDefiniti
 	if err := json.Unmarshal([]byte(pv.Definition), &d); err != nil {
 		return nil, fmt.Errorf("plan version %d: %w", id, err)
 	}
+	e.planIDs.Store(id, pv.PlanID)
 	e.plans.Store(id, &d)
 	return &d, nil
 }
@@ -410,6 +415,7 @@ type checkBatch struct {
 	planned   map[int64]map[int]map[int]int // escalation → step → notification → sends planned
 	roles     memo[[]string]                // role + target → people
 	modes     memo[[]Mode]                  // person + priority → modes
+	storms    memo[bool]                    // plan version → over its aggregation threshold
 
 	mu     sync.Mutex
 	recent map[string]map[string]int // person → mode → messages within the throttle window; nil when not throttling
@@ -504,6 +510,11 @@ func (e *Engine) check(ctx context.Context, b *checkBatch, esc *models.Escalatio
 		u.Step++
 		u.StepStartedAt = stepEnd
 	}
+	if def.Aggregation != nil {
+		if err := e.aggregate(ctx, b, esc, *def.Aggregation, msgs, now); err != nil {
+			return nil, err
+		}
+	}
 	return &checkResult{inc: inc, check: models.EscalationCheck{Escalation: esc, Update: u, Messages: msgs}, alerts: alerts}, nil
 }
 
@@ -553,7 +564,7 @@ func (e *Engine) planStep(ctx context.Context, b *checkBatch, inc *models.Incide
 				continue
 			}
 			for _, p := range people {
-				modes, err := b.modes.get(p+"\x00"+n.Priority, func() ([]Mode, error) { return e.modesFor(ctx, p, n.Priority) })
+				modes, err := b.modes.get(p+"\x00"+n.Priority+"\x00"+inc.Application, func() ([]Mode, error) { return e.modesFor(ctx, p, n.Priority, inc.Application) })
 				if err != nil {
 					return nil, nil, nil, end, err
 				}
@@ -615,8 +626,11 @@ func notificationSchedule(n models.PlanNotification) (wait time.Duration, sends 
 	return wait, 1 + max(n.Repeat, 0)
 }
 
-func (e *Engine) modesFor(ctx context.Context, personID, priority string) ([]Mode, error) {
-	pref, err := e.store.PriorityModes(ctx, personID, priority, "")
+// modesFor is how a person wants to hear priority for pages of an
+// application: their preference for it, else their global one, else the
+// defaults.
+func (e *Engine) modesFor(ctx context.Context, personID, priority, application string) ([]Mode, error) {
+	pref, err := e.store.PriorityModes(ctx, personID, priority, application)
 	if err != nil {
 		return nil, err
 	}
@@ -643,7 +657,7 @@ func (e *Engine) newMessage(ctx context.Context, inc *models.Incident, esc *mode
 	return models.Message{
 		IncidentID: &id, EscalationID: &escID, PlanVersionID: &pv, Step: step, Notification: ni, SendIndex: k,
 		PersonID: &personID, Role: n.Role, Target: n.Target, Mode: string(mode), Priority: n.Priority,
-		Subject: subject, Body: body, ClaimCode: code, Optional: n.Optional,
+		Subject: subject, Body: body, ClaimCode: code, Optional: n.Optional, Application: fairnessKey(inc),
 		Status: models.MessageQueued, NotBefore: now, CreatedAt: now,
 	}
 }
@@ -654,7 +668,7 @@ func (e *Engine) nobodyMessage(inc *models.Incident, esc *models.Escalation, ste
 	id, pv, escID := inc.ID, esc.PlanVersionID, esc.ID
 	return models.Message{
 		IncidentID: &id, EscalationID: &escID, PlanVersionID: &pv, Step: step, Notification: ni, SendIndex: k,
-		Role: n.Role, Target: n.Target, Priority: n.Priority, Optional: n.Optional,
+		Role: n.Role, Target: n.Target, Priority: n.Priority, Optional: n.Optional, Application: fairnessKey(inc),
 		Status: models.MessageFailed, Error: fmt.Sprintf("%s %q %s", n.Role, n.Target, why), NotBefore: now, CreatedAt: now,
 	}
 }
@@ -666,7 +680,7 @@ func (e *Engine) throttledMessage(inc *models.Incident, esc *models.Escalation, 
 	return models.Message{
 		IncidentID: &id, EscalationID: &escID, PlanVersionID: &pv, Step: step, Notification: ni, SendIndex: k,
 		PersonID: &personID, Role: n.Role, Target: n.Target, Mode: string(mode), Priority: n.Priority, Optional: n.Optional,
-		Status: models.MessageSuppressed, Error: models.ThrottledDetail, NotBefore: now, CreatedAt: now,
+		Application: fairnessKey(inc), Status: models.MessageSuppressed, Error: models.ThrottledDetail, NotBefore: now, CreatedAt: now,
 	}
 }
 
@@ -684,4 +698,14 @@ func claimCode() string {
 		return "000000"
 	}
 	return fmt.Sprintf("%06d", n.Int64()+100000)
+}
+
+// fairnessKey is whose turn a page takes when the sender shares its slots
+// between sources: the application that raised the incident, else where
+// it was declared (Slack, the API).
+func fairnessKey(inc *models.Incident) string {
+	if inc.Application != "" {
+		return inc.Application
+	}
+	return inc.Source
 }

@@ -35,6 +35,13 @@ type Message struct {
 	// OutOfBand messages (close-the-loop notes, ad-hoc notices) carry no
 	// claim buttons.
 	OutOfBand bool
+	// Sensitive messages carry a secret in Subject or Body (a verification
+	// code): vendors deliver them but never log or keep their text.
+	Sensitive bool
+	// Batch is how many incidents a batched page (plan aggregation in an
+	// alert storm) stands for; its ClaimCode claims them all. 0 for an
+	// ordinary page.
+	Batch int
 }
 
 // Vendor delivers messages in the modes it supports.
@@ -59,10 +66,17 @@ func (Console) Name() string { return "console" }
 func (Console) Modes() []Mode { return []Mode{ModeSlack, ModeEmail, ModeSMS, ModeCall} }
 
 // Send implements Vendor. The destination is redacted: logs never hold
-// phone numbers or addresses.
+// phone numbers or addresses. A sensitive message's text is replaced by a
+// note of where it would have gone, so a verification code never reaches
+// the log.
 func (c Console) Send(ctx context.Context, m Message) (string, error) {
+	subject, body := m.Subject, m.Body
+	if m.Sensitive {
+		subject = "[redacted]"
+		body = fmt.Sprintf("[redacted: a secret such as a verification code; it would go only to the %s destination %s]", m.Mode, redact(m.Destination))
+	}
 	c.Log.InfoContext(ctx, "CONSOLE VENDOR: would page", "mode", m.Mode, "destination", redact(m.Destination),
-		"incident_id", m.IncidentID, "subject", m.Subject, "body", m.Body)
+		"incident_id", m.IncidentID, "subject", subject, "body", body, "sensitive", m.Sensitive)
 	return fmt.Sprintf("console-%d-%s", m.IncidentID, m.ClaimCode), nil
 }
 

@@ -17,6 +17,9 @@ type OutOfBand struct {
 	Mode     Mode   // ...unless a mode is forced
 	Subject  string
 	Body     string
+	// Application sends it on behalf of an integration: its people's
+	// per-application preferences apply, and it is recorded on the message.
+	Application string
 }
 
 // MaxOutOfBandBody bounds an out-of-band message.
@@ -41,7 +44,7 @@ func (e *Engine) Notify(ctx context.Context, o OutOfBand) (int, error) {
 	for _, p := range people {
 		modes := []Mode{o.Mode}
 		if o.Mode == "" {
-			if modes, err = e.modesFor(ctx, p, o.Priority); err != nil {
+			if modes, err = e.modesFor(ctx, p, o.Priority, o.Application); err != nil {
 				return 0, err
 			}
 		}
@@ -49,7 +52,7 @@ func (e *Engine) Notify(ctx context.Context, o OutOfBand) (int, error) {
 			person := p
 			msgs = append(msgs, models.Message{
 				PersonID: &person, Role: o.Role, Target: o.Target, Mode: string(m), Priority: o.priority(),
-				Subject: o.Subject, Body: o.Body, OutOfBand: true, Optional: true,
+				Subject: o.Subject, Body: o.Body, OutOfBand: true, Optional: true, Application: o.Application,
 				Status: models.MessageQueued, NotBefore: now, CreatedAt: now,
 			})
 		}

@@ -27,7 +27,7 @@ func (e *Engine) PagePeople(ctx context.Context, incidentID int64, role, target,
 	n := models.PlanNotification{Role: role, Target: target, Priority: priority}
 	var msgs []models.Message
 	for _, p := range people {
-		modes, err := e.modesFor(ctx, p, priority)
+		modes, err := e.modesFor(ctx, p, priority, inc.Application)
 		if err != nil {
 			return 0, err
 		}
@@ -40,7 +40,7 @@ func (e *Engine) PagePeople(ctx context.Context, incidentID int64, role, target,
 			id, person := inc.ID, p
 			msgs = append(msgs, models.Message{
 				IncidentID: &id, PersonID: &person, Role: role, Target: target, Mode: string(mode), Priority: priority,
-				Subject: subject, Body: body, ClaimCode: code, Status: models.MessageQueued, NotBefore: now, CreatedAt: now,
+				Subject: subject, Body: body, ClaimCode: code, Application: fairnessKey(inc), Status: models.MessageQueued, NotBefore: now, CreatedAt: now,
 			})
 		}
 	}

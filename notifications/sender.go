@@ -46,45 +46,107 @@ func (e *Engine) SendDue(ctx context.Context) (int, error) {
 		if batch, err = e.admit(ctx, batch); err != nil {
 			return handled, err
 		}
-		for i := range batch {
+		for _, group := range groupBatches(batch) {
 			sem <- struct{}{}
 			wg.Add(1)
-			go func(m models.Message) {
+			go func() {
 				defer func() { <-sem; wg.Done() }()
-				e.send(context.WithoutCancel(ctx), &m)
-			}(batch[i])
-			handled++
+				e.send(context.WithoutCancel(ctx), group)
+			}()
+			handled += len(group)
 		}
 	}
 }
 
-func (e *Engine) send(ctx context.Context, m *models.Message) {
-	log := e.log.With("message", m.ID, "mode", m.Mode)
+// send delivers one message, or one batched page for a group of the
+// same batch.
+func (e *Engine) send(ctx context.Context, group []models.Message) {
+	m := &group[0]
+	if m.BatchKey != "" {
+		e.sendBatch(ctx, group)
+		return
+	}
 	// Every vendor of the mode together must finish before the lease runs
 	// out, or another replica would take the message over and send it again.
 	dctx, cancel := context.WithTimeout(ctx, e.deliveryBudget())
-	outcome, permanent := e.deliver(dctx, m)
+	outcome, permanent := e.deliver(dctx, m, nil)
 	cancel()
-	if outcome.Status == models.MessageFailed && !permanent && m.Attempts < e.opts.MaxAttempts {
-		retry := e.clock.Now().Add(time.Duration(m.Attempts*m.Attempts) * 5 * time.Second)
+	e.finishSends(ctx, []*models.Message{m}, outcome, permanent)
+}
+
+// groupBatches splits leased messages into sends: each message alone,
+// except pages of one batch, which go together.
+func groupBatches(leased []models.Message) [][]models.Message {
+	out := make([][]models.Message, 0, len(leased))
+	at := map[string]int{}
+	for _, m := range leased {
+		if m.BatchKey == "" {
+			out = append(out, []models.Message{m})
+			continue
+		}
+		if i, ok := at[m.BatchKey]; ok {
+			out[i] = append(out[i], m)
+			continue
+		}
+		at[m.BatchKey] = len(out)
+		out = append(out, []models.Message{m})
+	}
+	return out
+}
+
+// finishSends records one delivery's outcome for the messages it carried
+// (one, or a batch): a retry later while attempts remain, else sent or
+// failed, with an alert for each incident whose required page failed.
+func (e *Engine) finishSends(ctx context.Context, ms []*models.Message, outcome models.MessageOutcome, permanent bool) {
+	lead := ms[0]
+	log := e.log.With("message", lead.ID, "mode", lead.Mode)
+	if len(ms) > 1 {
+		log = log.With("batch", len(ms))
+	}
+	if outcome.Status == models.MessageFailed && !permanent && lead.Attempts < e.opts.MaxAttempts {
+		retry := e.clock.Now().Add(time.Duration(lead.Attempts*lead.Attempts) * 5 * time.Second)
 		outcome.Status, outcome.RetryAt = models.MessageQueued, &retry
 		outcome.Detail = "will retry: " + outcome.Detail
 	}
-	counted, err := e.finishMessage(ctx, m, outcome)
-	if err != nil {
-		log.ErrorContext(ctx, "recording send", "err", err)
-		return
-	}
-	if !counted {
-		log.WarnContext(ctx, "send finished after its lease ran out; another replica may send it too")
-		return
-	}
-	if outcome.Status == models.MessageFailed {
-		log.WarnContext(ctx, "page failed for good", "err", outcome.Error)
-		if !m.Optional && m.IncidentID != nil {
-			if inc, err := e.store.IncidentByID(ctx, *m.IncidentID); err == nil {
-				e.alert(ctx, inc, fmt.Sprintf("🚨 Incident #%d: a %s page could not be delivered (%s). Reach them another way.", inc.Number, m.Mode, outcome.Error))
+	var (
+		mu      sync.Mutex
+		wg      sync.WaitGroup
+		failed  []*models.Message
+		overrun int
+	)
+	for _, m := range ms {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			counted, err := e.finishMessage(ctx, m, outcome)
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case err != nil:
+				log.ErrorContext(ctx, "recording send", "err", err, "of", m.ID)
+			case !counted:
+				overrun++
+			case outcome.Status == models.MessageFailed:
+				failed = append(failed, m)
 			}
+		}()
+	}
+	wg.Wait()
+	if overrun > 0 {
+		log.WarnContext(ctx, "send finished after its lease ran out; another replica may send it too", "messages", overrun)
+	}
+	if len(failed) == 0 {
+		return
+	}
+	log.WarnContext(ctx, "page failed for good", "err", outcome.Error)
+	alerted := map[int64]bool{}
+	for _, m := range failed {
+		if m.Optional || m.IncidentID == nil || alerted[*m.IncidentID] {
+			continue
+		}
+		alerted[*m.IncidentID] = true
+		if inc, err := e.store.IncidentByID(ctx, *m.IncidentID); err == nil {
+			e.alert(ctx, inc, fmt.Sprintf("🚨 Incident #%d: a %s page could not be delivered (%s). Reach them another way.", inc.Number, m.Mode, outcome.Error))
 		}
 	}
 }
@@ -97,9 +159,10 @@ func (e *Engine) deliveryBudget() time.Duration {
 }
 
 // deliver tries each vendor of the mode in order until one accepts.
-// permanent reports a failure that retrying cannot fix (no destination, no
-// vendor for the mode).
-func (e *Engine) deliver(ctx context.Context, m *models.Message) (o models.MessageOutcome, permanent bool) {
+// batch, when set, is the text of a batched page that m leads. permanent
+// reports a failure that retrying cannot fix (no destination, no vendor
+// for the mode).
+func (e *Engine) deliver(ctx context.Context, m *models.Message, batch *Message) (o models.MessageOutcome, permanent bool) {
 	dest, err := e.destination(ctx, m)
 	if err != nil {
 		return models.MessageOutcome{Status: models.MessageFailed, Error: err.Error(), Detail: err.Error()}, errors.Is(err, ErrNoDestination)
@@ -116,7 +179,11 @@ func (e *Engine) deliver(ctx context.Context, m *models.Message) (o models.Messa
 			continue
 		}
 		vctx, cancel := context.WithTimeout(ctx, e.opts.VendorTimeout)
-		id, err := v.Send(vctx, Message{ID: m.ID, Mode: Mode(m.Mode), Destination: dest, Subject: m.Subject, Body: m.Body, ClaimCode: m.ClaimCode, IncidentID: derefID(m.IncidentID), OutOfBand: m.OutOfBand})
+		out := Message{ID: m.ID, Mode: Mode(m.Mode), Destination: dest, Subject: m.Subject, Body: m.Body, ClaimCode: m.ClaimCode, IncidentID: derefID(m.IncidentID), OutOfBand: m.OutOfBand}
+		if batch != nil {
+			out.Subject, out.Body, out.IncidentID, out.Batch = batch.Subject, batch.Body, batch.IncidentID, batch.Batch
+		}
+		id, err := v.Send(vctx, out)
 		cancel()
 		if err == nil {
 			return models.MessageOutcome{Status: models.MessageSent, Vendor: v.Name(), VendorID: id, Detail: "accepted by " + v.Name()}, false

@@ -14,7 +14,10 @@ import (
 // Action ids of the buttons on a Slack DM page. Their value is the
 // incident id (decimal); the handlers package registers what they do.
 const (
-	ActionClaimPage   = "page.claim"
+	ActionClaimPage = "page.claim"
+	// ActionClaimBatch claims every incident of a batched page; its value
+	// is the batch's claim code.
+	ActionClaimBatch  = "page.claim_batch"
 	ActionResolvePage = "page.resolve"
 )
 
@@ -97,6 +100,11 @@ func DMBlocks(m Message) []slack.Block {
 	blocks = append(blocks, slack.NewContextBlock("",
 		slack.NewTextBlockObject(slack.MarkdownType, "Claim code: *"+escapeSlack(m.ClaimCode, 100)+"*", false, false)))
 
+	if m.Batch > 1 {
+		all := slack.NewButtonBlockElement(ActionClaimBatch, m.ClaimCode, slack.NewTextBlockObject(slack.PlainTextType, fmt.Sprintf("Claim all %d", m.Batch), false, false))
+		all.Style = slack.StylePrimary
+		return append(blocks, slack.NewActionBlock(BlockIDPageActions, all))
+	}
 	id := strconv.FormatInt(m.IncidentID, 10)
 	claim := slack.NewButtonBlockElement(ActionClaimPage, id, slack.NewTextBlockObject(slack.PlainTextType, "Claim", false, false))
 	claim.Style = slack.StylePrimary
