@@ -640,3 +640,19 @@ func (s *Store) PagingSummaryOf(ctx context.Context, incidentID int64) (PagingSu
 	}
 	return out, nil
 }
+
+// RenewSendLeases extends to until the leases owner still holds on
+// messages it is sending; it reports how many it extended.
+func (s *Store) RenewSendLeases(ctx context.Context, owner string, ids []int64, until time.Time) (int64, error) {
+	var n int64
+	for start := 0; start < len(ids); start += 1000 {
+		chunk := ids[start:min(start+1000, len(ids))]
+		res := s.db.WithContext(ctx).Model(&Message{}).Where("id IN ? AND status = ? AND lease_owner = ?", chunk, MessageSending, owner).
+			Update("lease_until", until.UTC())
+		if res.Error != nil {
+			return n, fmt.Errorf("renewing send leases: %w", res.Error)
+		}
+		n += res.RowsAffected
+	}
+	return n, nil
+}

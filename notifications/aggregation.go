@@ -78,6 +78,9 @@ func (e *Engine) sendBatch(ctx context.Context, leased []models.Message) {
 		// batch.
 		log.ErrorContext(ctx, "leasing a batch of pages", "err", err)
 	}
+	for _, m := range members {
+		e.inflight.add(m.ID)
+	}
 	all = append(all, members...)
 	var ids []int64
 	for _, m := range all {
@@ -90,7 +93,7 @@ func (e *Engine) sendBatch(ctx context.Context, leased []models.Message) {
 		log.ErrorContext(ctx, "loading a batch's incidents", "err", err)
 	}
 	content := batchContent(lead, ids, incs)
-	dctx, cancel := context.WithTimeout(ctx, e.deliveryBudget())
+	dctx, cancel := context.WithTimeout(ctx, e.deliveryBudget(lead))
 	outcome, permanent := e.deliver(dctx, lead, content)
 	cancel()
 	ptrs := make([]*models.Message, len(all))

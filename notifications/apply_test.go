@@ -474,7 +474,7 @@ func TestApplyRejectsInvalidFiles(t *testing.T) {
 		bad = strings.Replace(bad, "role: manager", "role: boss", 1)
 		_, err := notifications.Apply(ctx, db.Store, parseCatalogT(t, bad), notifications.ApplyOptions{})
 		want := `people[1].slack_id: Slack user U0DAVE belongs to person "dave", who is not in this file (add them, or remove them with --prune)
-plans[0].steps[1].notifications[0].role: unknown role "boss" (roles: user, team, oncall-primary, oncall-secondary, manager)`
+plans[0].steps[1].notifications[0].role: unknown role "boss" (roles: user, team, oncall-primary, oncall-secondary, manager, slack-channel)`
 		if err == nil || err.Error() != want {
 			t.Errorf("Apply = %v, want\n%s", err, want)
 		}

@@ -671,6 +671,10 @@ func (v *validator) notification(path string, n NotificationSpec) {
 	case n.Target == "":
 		v.errs.add(at("target"), "required")
 	case !roleOK:
+	case n.Role == RoleSlackChannel:
+		if !slackChannelPattern.MatchString(n.Target) {
+			v.errs.add(at("target"), "%q is not a Slack channel id (like C0123ABCD; the channel's name will not do, it can change)", n.Target)
+		}
 	case n.Role == RoleUser:
 		if !v.personExists(n.Target) {
 			v.errs.add(at("target"), "unknown person %q (not in this file or the database)", n.Target)

@@ -198,6 +198,12 @@ func TestValidateErrors(t *testing.T) {
 		{"application priorities", "people:\n  - name: a\n    slack_id: U0A\n    application_priorities:\n      prometheus: {high: [slack], critical: [slack]}\n      grafana: {}\n", []string{
 			"people[0].application_priorities.grafana: needs at least one priority (leave grafana out to use the global priorities)",
 			`people[0].application_priorities.prometheus.critical: unknown priority "critical" (priorities: low, medium, high, urgent)`}},
+		{"slack channel by name", plan("          - {role: slack-channel, target: '#payments', priority: high}\n"), []string{
+			`plans[0].steps[0].notifications[0].target: "#payments" is not a Slack channel id (like C0123ABCD; the channel's name will not do, it can change)`}},
+		{"aggregation", plan("          - {role: user, target: alice, priority: high}\n    aggregation: {threshold_count: 0, threshold_window: 5 minutes, batch_window: 2s}\n"), []string{
+			"plans[0].aggregation.threshold_count: must be 1 or more incidents, not 0",
+			`plans[0].aggregation.threshold_window: "5 minutes" is not a duration (like 5m or 1h)`,
+			"plans[0].aggregation.batch_window: must be between 10s and 1h0m0s, not 2s"}},
 		{"missing contact mode", "people:\n  - name: a\n    contacts: [{destination: a@example.com}]\n", []string{"people[0].contacts[0].mode: required"}},
 		{"missing destination", "people:\n  - name: a\n    contacts: [{mode: email}]\n", []string{"people[0].contacts[0].destination: required"}},
 		{"not E.164", "people:\n  - name: a\n    contacts: [{mode: sms, destination: '07700 900001'}, {mode: call, destination: '447700900001'}]\n", []string{
@@ -240,7 +246,7 @@ func TestValidateErrors(t *testing.T) {
 		{"only optional", plan("          - {role: user, target: alice, priority: low, optional: true}\n"), []string{
 			"plans[0].steps[0].notifications: every notification is optional: a step needs one that is not, or nobody may be paged"}},
 		{"unknown role", plan("          - {role: user, target: alice, priority: low}\n          - {role: oncal-primary, target: payments, priority: high}\n"), []string{
-			`plans[0].steps[0].notifications[1].role: unknown role "oncal-primary" (roles: user, team, oncall-primary, oncall-secondary, manager)`}},
+			`plans[0].steps[0].notifications[1].role: unknown role "oncal-primary" (roles: user, team, oncall-primary, oncall-secondary, manager, slack-channel)`}},
 		{"missing fields", plan("          - {wait: 1}\n"), []string{
 			"plans[0].steps[0].notifications[0].role: required",
 			"plans[0].steps[0].notifications[0].target: required",
@@ -307,7 +313,7 @@ plans:
 		"people[1].contacts[0].destination: not a phone number in E.164 form (like +447700900123: a plus, the country code, no spaces)",
 		`teams[0].manager: unknown person "carol" (not in this file or the database)`,
 		"templates[0].modes: needs at least one mode",
-		`plans[1].steps[1].notifications[0].role: unknown role "oncal-primary" (roles: user, team, oncall-primary, oncall-secondary, manager)`,
+		`plans[1].steps[1].notifications[0].role: unknown role "oncal-primary" (roles: user, team, oncall-primary, oncall-secondary, manager, slack-channel)`,
 		`plans[1].steps[1].notifications[0].priority: unknown priority "hihg" (priorities: low, medium, high, urgent)`,
 		"plans[1].steps[1].notifications[0].wait: must be 0 or more minutes, not -5",
 	}

@@ -40,6 +40,7 @@ type EngineStore interface {
 	RecentSendCounts(ctx context.Context, since time.Time) (map[string]map[string]int, error)
 	RecentEscalations(ctx context.Context, planVersionID int64, since time.Time) (int, error)
 	LeaseBatch(ctx context.Context, lead *models.Message) ([]models.Message, error)
+	RenewSendLeases(ctx context.Context, owner string, ids []int64, until time.Time) (int64, error)
 	SetClaimCode(ctx context.Context, ids []int64, code string) error
 	TemplateSource
 	NotifyEngines(ctx context.Context, channel string) error
@@ -61,11 +62,19 @@ type EngineOptions struct {
 	// CheckConcurrency bounds escalations checked at once (default 8): a
 	// burst of incidents is planned in parallel, not one by one.
 	CheckConcurrency int
-	// SendDeadline is how long a message may stay "sending" before another
-	// replica assumes the sender died (default 30 s).
+	// SendDeadline is how long a message may stay "sending" without its
+	// sender renewing the lease before another replica assumes the sender
+	// died (default 5 s; leases are renewed every third of it, so a slow
+	// vendor does not matter, and a dead replica's pages move again within
+	// seconds).
 	SendDeadline time.Duration
 	// VendorTimeout bounds one vendor call (default 10 s).
 	VendorTimeout time.Duration
+	// CheckLease is how long a replica holds the escalations it checks
+	// (default 5 s; a batch of checks takes milliseconds), so a dead
+	// replica's escalations are taken over within seconds. A check that
+	// outlives its lease is thrown away, never stored twice.
+	CheckLease time.Duration
 	// MaxAttempts per message before it fails (default 3).
 	MaxAttempts int
 	// Sweep is the safety-net poll when nothing wakes the engine (1 s).
@@ -117,6 +126,7 @@ type Engine struct {
 	plans    sync.Map // plan version id → *models.PlanDefinition (versions are immutable)
 	planIDs  sync.Map // plan version id → plan id
 	finisher finisher // batches send outcomes
+	inflight inflight // messages this replica is sending (leases renewed)
 }
 
 // NewEngine builds an engine.
@@ -128,10 +138,13 @@ func NewEngine(store EngineStore, vendors *Vendors, roles RoleResolver, alerter 
 		o.CheckConcurrency = 8
 	}
 	if o.SendDeadline <= 0 {
-		o.SendDeadline = 30 * time.Second
+		o.SendDeadline = 5 * time.Second
 	}
 	if o.VendorTimeout <= 0 {
 		o.VendorTimeout = 10 * time.Second
+	}
+	if o.CheckLease <= 0 {
+		o.CheckLease = 5 * time.Second
 	}
 	if o.MaxAttempts <= 0 {
 		o.MaxAttempts = 3
@@ -216,6 +229,15 @@ func (e *Engine) stop(ctx context.Context, incidentID int64, state, by string) e
 	for _, m := range sent {
 		// A page in flight ("sending") is about to reach its person too.
 		reached := m.Status == models.MessageSent || m.Status == models.MessageDelivered || m.Status == models.MessageSending
+		if reached && !m.OutOfBand && m.PersonID == nil && m.Role == RoleSlackChannel && !seen["#"+m.Target] {
+			seen["#"+m.Target] = true
+			notes = append(notes, models.Message{
+				IncidentID: &incidentID, Role: m.Role, Target: m.Target, Mode: string(ModeSlack), Priority: "low",
+				Subject:   fmt.Sprintf("Incident #%d %s", inc.Number, verb),
+				Body:      fmt.Sprintf("Incident #%d (%s) was %s by %s. No action needed.", inc.Number, inc.Title, verb, by),
+				OutOfBand: true, Status: models.MessageQueued, NotBefore: now, CreatedAt: now, Optional: true,
+			})
+		}
 		if m.PersonID == nil || !reached || m.OutOfBand || seen[*m.PersonID] {
 			continue
 		}
@@ -245,7 +267,8 @@ func (e *Engine) stop(ctx context.Context, incidentID int64, state, by string) e
 // Run runs the escalator, the sender and the reclaimer until ctx ends.
 func (e *Engine) Run(ctx context.Context) {
 	var wg sync.WaitGroup
-	wg.Add(2)
+	wg.Add(3)
+	go func() { defer wg.Done(); e.renewLeases(ctx) }()
 	go func() { defer wg.Done(); e.loop(ctx, e.wakeEsc, e.EscalateDue) }()
 	go func() { defer wg.Done(); e.loop(ctx, e.wakeSend, e.sendAndReclaim) }()
 	wg.Wait()
@@ -307,7 +330,7 @@ func (e *Engine) definition(ctx context.Context, id int64) (*models.PlanDefiniti
 func (e *Engine) EscalateDue(ctx context.Context) (int, error) {
 	checked := 0
 	for {
-		due, err := e.store.LeaseDueEscalations(ctx, e.opts.Owner, 200, time.Minute)
+		due, err := e.store.LeaseDueEscalations(ctx, e.opts.Owner, 200, e.opts.CheckLease)
 		if err != nil {
 			return checked, err
 		}
@@ -543,6 +566,10 @@ func (e *Engine) planStep(ctx context.Context, b *checkBatch, inc *models.Incide
 				}
 				break
 			}
+			if n.Role == RoleSlackChannel {
+				msgs = append(msgs, e.channelMessage(ctx, inc, esc, stepIdx, ni, k, n, now))
+				continue
+			}
 			// Roles resolve at send time: a handoff pages the new person.
 			people, err := b.roles.get(n.Role+"\x00"+n.Target, func() ([]string, error) { return e.roles.Resolve(ctx, n.Role, n.Target) })
 			why := "resolves to nobody"
@@ -657,6 +684,23 @@ func (e *Engine) newMessage(ctx context.Context, inc *models.Incident, esc *mode
 	return models.Message{
 		IncidentID: &id, EscalationID: &escID, PlanVersionID: &pv, Step: step, Notification: ni, SendIndex: k,
 		PersonID: &personID, Role: n.Role, Target: n.Target, Mode: string(mode), Priority: n.Priority,
+		Subject: subject, Body: body, ClaimCode: code, Optional: n.Optional, Application: fairnessKey(inc),
+		Status: models.MessageQueued, NotBefore: now, CreatedAt: now,
+	}
+}
+
+// channelMessage is a page posted in a Slack channel (role
+// slack-channel): no person, the channel id as its target.
+func (e *Engine) channelMessage(ctx context.Context, inc *models.Incident, esc *models.Escalation, step, ni, k int, n models.PlanNotification, now time.Time) models.Message {
+	id, pv, escID := inc.ID, esc.PlanVersionID, esc.ID
+	code := claimCode()
+	subject, body, problem := e.templates.render(ctx, inc, n, ModeSlack, code)
+	if problem != nil {
+		e.log.WarnContext(ctx, "message template failed; the built-in text was sent instead", "err", problem)
+	}
+	return models.Message{
+		IncidentID: &id, EscalationID: &escID, PlanVersionID: &pv, Step: step, Notification: ni, SendIndex: k,
+		Role: n.Role, Target: n.Target, Mode: string(ModeSlack), Priority: n.Priority,
 		Subject: subject, Body: body, ClaimCode: code, Optional: n.Optional, Application: fairnessKey(inc),
 		Status: models.MessageQueued, NotBefore: now, CreatedAt: now,
 	}

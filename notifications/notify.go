@@ -32,6 +32,17 @@ func (e *Engine) Notify(ctx context.Context, o OutOfBand) (int, error) {
 	if err := o.validate(); err != nil {
 		return 0, err
 	}
+	if o.Role == RoleSlackChannel {
+		now := e.clock.Now().UTC()
+		m := models.Message{Role: o.Role, Target: o.Target, Mode: string(ModeSlack), Priority: o.priority(),
+			Subject: o.Subject, Body: o.Body, OutOfBand: true, Optional: true, Application: o.Application,
+			Status: models.MessageQueued, NotBefore: now, CreatedAt: now}
+		if err := e.store.QueueMessages(ctx, []models.Message{m}); err != nil {
+			return 0, err
+		}
+		e.announce(ctx)
+		return 1, nil
+	}
 	people, err := e.roles.Resolve(ctx, o.Role, o.Target)
 	if err != nil {
 		return 0, err
@@ -84,6 +95,9 @@ func (o OutOfBand) validate() error {
 		problems = append(problems, "priority: a priority or a mode is required")
 	case o.Priority != "" && !ValidPriority(o.Priority):
 		problems = append(problems, fmt.Sprintf("priority: unknown priority %q (one of %s)", o.Priority, strings.Join(Priorities, ", ")))
+	}
+	if o.Role == RoleSlackChannel && o.Mode != "" && o.Mode != ModeSlack {
+		problems = append(problems, fmt.Sprintf("mode: a slack-channel message goes by slack, not %s", o.Mode))
 	}
 	if o.Mode != "" && !validMode(o.Mode) {
 		problems = append(problems, fmt.Sprintf("mode: unknown mode %q (slack, email, sms or call)", o.Mode))

@@ -14,10 +14,13 @@ const (
 	RoleOncallPrimary   = "oncall-primary"
 	RoleOncallSecondary = "oncall-secondary"
 	RoleManager         = "manager"
+	// RoleSlackChannel posts the page in a Slack channel (target: its id),
+	// where anyone can claim it; it pages no person.
+	RoleSlackChannel = "slack-channel"
 )
 
 // Roles lists the roles in the order the docs present them.
-var Roles = []string{RoleUser, RoleTeam, RoleOncallPrimary, RoleOncallSecondary, RoleManager}
+var Roles = []string{RoleUser, RoleTeam, RoleOncallPrimary, RoleOncallSecondary, RoleManager, RoleSlackChannel}
 
 // Directory is the people and team data role lookup reads;
 // *models.Store implements it.

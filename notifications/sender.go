@@ -46,6 +46,9 @@ func (e *Engine) SendDue(ctx context.Context) (int, error) {
 		if batch, err = e.admit(ctx, batch); err != nil {
 			return handled, err
 		}
+		for _, m := range batch {
+			e.inflight.add(m.ID)
+		}
 		for _, group := range groupBatches(batch) {
 			sem <- struct{}{}
 			wg.Add(1)
@@ -68,7 +71,7 @@ func (e *Engine) send(ctx context.Context, group []models.Message) {
 	}
 	// Every vendor of the mode together must finish before the lease runs
 	// out, or another replica would take the message over and send it again.
-	dctx, cancel := context.WithTimeout(ctx, e.deliveryBudget())
+	dctx, cancel := context.WithTimeout(ctx, e.deliveryBudget(m))
 	outcome, permanent := e.deliver(dctx, m, nil)
 	cancel()
 	e.finishSends(ctx, []*models.Message{m}, outcome, permanent)
@@ -119,6 +122,7 @@ func (e *Engine) finishSends(ctx context.Context, ms []*models.Message, outcome 
 		go func() {
 			defer wg.Done()
 			counted, err := e.finishMessage(ctx, m, outcome)
+			e.inflight.remove(m.ID)
 			mu.Lock()
 			defer mu.Unlock()
 			switch {
@@ -151,11 +155,10 @@ func (e *Engine) finishSends(ctx context.Context, ms []*models.Message, outcome 
 	}
 }
 
-// deliveryBudget bounds one delivery, failover included: well inside the
-// send lease (SendDeadline), leaving time to record the outcome.
-func (e *Engine) deliveryBudget() time.Duration {
-	d := e.opts.SendDeadline
-	return max(d-min(d/5, 5*time.Second), d/2)
+// deliveryBudget bounds one delivery, failover included: each vendor of
+// the mode gets VendorTimeout (the lease is renewed meanwhile).
+func (e *Engine) deliveryBudget(m *models.Message) time.Duration {
+	return e.opts.VendorTimeout*time.Duration(max(1, len(e.vendors.For(Mode(m.Mode))))) + time.Second
 }
 
 // deliver tries each vendor of the mode in order until one accepts.
@@ -197,6 +200,9 @@ func (e *Engine) deliver(ctx context.Context, m *models.Message, batch *Message)
 // destination finds where a message goes: the person's Slack id for Slack,
 // a verified number for SMS and calls, an address for e-mail.
 func (e *Engine) destination(ctx context.Context, m *models.Message) (string, error) {
+	if m.PersonID == nil && m.Role == RoleSlackChannel && Mode(m.Mode) == ModeSlack && m.Target != "" {
+		return m.Target, nil
+	}
 	if m.PersonID == nil {
 		return "", fmt.Errorf("%w: message has no recipient", ErrNoDestination)
 	}

@@ -49,7 +49,7 @@ func TestApplyRejectsBadFile(t *testing.T) {
 	err = applyCatalog(context.Background(), store, path, c, notifications.ApplyOptions{}, &out)
 	want := path + `: 2 problem(s), nothing applied:
   people[0].time_zone: unknown time zone "Nowhere/Land" (an IANA name, like Europe/London)
-  plans[0].steps[0].notifications[0].role: unknown role "oncal-primary" (roles: user, team, oncall-primary, oncall-secondary, manager)`
+  plans[0].steps[0].notifications[0].role: unknown role "oncal-primary" (roles: user, team, oncall-primary, oncall-secondary, manager, slack-channel)`
 	if err == nil || err.Error() != want {
 		t.Errorf("apply = %v\nwant %s", err, want)
 	}

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/heraldhq/herald/config"
@@ -131,8 +132,13 @@ func (l linkClaimer) ClaimByLink(ctx context.Context, incidentID int64, claimCod
 	if err != nil {
 		return t, err
 	}
+	// A batched page's code stands for every incident of its batch.
+	incidents, err := l.store.IncidentsByClaimCode(ctx, claimCode)
+	if err != nil || !slices.Contains(incidents, incidentID) {
+		return t, fmt.Errorf("%w: the link's claim code was not sent for this incident", web.ErrNotPaging)
+	}
 	msg, err := l.store.MessageByClaimCode(ctx, claimCode)
-	if err != nil || msg.IncidentID == nil || *msg.IncidentID != incidentID || msg.PersonID == nil {
+	if err != nil || msg.PersonID == nil {
 		return t, fmt.Errorf("%w: the link's claim code was not sent for this incident", web.ErrNotPaging)
 	}
 	people, err := l.store.PeopleByID(ctx, []string{*msg.PersonID})
@@ -143,11 +149,26 @@ func (l linkClaimer) ClaimByLink(ctx context.Context, incidentID int64, claimCod
 		return t, fmt.Errorf("%w: the person this link was sent to no longer exists", web.ErrNotPaging)
 	}
 	err = l.actions.ClaimVia(ctx, incidentID, &people[0], "by e-mail link")
-	if errors.Is(err, models.ErrNoChange) {
+	if errors.Is(err, models.ErrNoChange) && len(incidents) == 1 {
 		return t, fmt.Errorf("%w: %w", web.ErrNotPaging, err)
 	}
-	if err != nil {
+	if err != nil && !errors.Is(err, models.ErrNoChange) {
 		return t, err
+	}
+	others := 0
+	for _, id := range incidents {
+		if id == incidentID {
+			continue
+		}
+		switch err := l.actions.ClaimVia(ctx, id, &people[0], "by e-mail link (batched page)"); {
+		case err == nil:
+			others++
+		case !errors.Is(err, models.ErrNoChange):
+			return t, err
+		}
+	}
+	if others > 0 {
+		t.Title = fmt.Sprintf("%s (and %d more incidents of the same batched page)", t.Title, others)
 	}
 	t.By = people[0].FullName
 	if t.By == "" {
