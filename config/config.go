@@ -59,11 +59,15 @@ type Config struct {
 	StatusIntervals      []time.Duration // HERALD_STATUS_UPDATE_INTERVALS: per severity SEV1..SEV4 (0: none)
 
 	DefaultModes map[string][]string // HERALD_DEFAULT_MODES: priority → modes for people with no preference (unset: built-in)
+	Throttle     Throttle            // HERALD_THROTTLE: per-person storm guard (unset: off)
 
 	Workers         int           // HERALD_WORKERS: concurrent background job runners
 	JobLease        time.Duration // HERALD_JOB_LEASE: how long a replica owns a job before others may take it
 	ShutdownTimeout time.Duration // HERALD_SHUTDOWN_TIMEOUT
 	Demo            bool          // HERALD_DEMO: log a ready-made signing secret and example request at start-up
+
+	// Webhook is the signed-webhook paging vendor; URL empty means none.
+	Webhook Webhook
 
 	// E-mail pages; SMTPHost empty means no e-mail vendor.
 	SMTPHost     string // SMTP_HOST
@@ -151,10 +155,12 @@ func Load(lookup Lookup) (Config, error) {
 		WorkingHours:         p.hours("HERALD_WORKING_HOURS", [2]int{9 * 60, 18 * 60}),
 		StatusIntervals:      p.durations("HERALD_STATUS_UPDATE_INTERVALS", []time.Duration{30 * time.Minute, time.Hour, 4 * time.Hour, 0}, 4),
 		DefaultModes:         p.defaultModes("HERALD_DEFAULT_MODES"),
+		Throttle:             p.throttle("HERALD_THROTTLE"),
 		Workers:              p.positiveInt("HERALD_WORKERS", DefaultWorkers),
 		JobLease:             p.duration("HERALD_JOB_LEASE", DefaultJobLease),
 		ShutdownTimeout:      p.duration("HERALD_SHUTDOWN_TIMEOUT", DefaultShutdown),
 		Demo:                 p.boolean("HERALD_DEMO", false),
+		Webhook:              p.webhook(),
 		SMTPHost:             p.str("SMTP_HOST", ""),
 		SMTPPort:             p.intRange("SMTP_PORT", DefaultSMTPPort, 1, 65535),
 		SMTPUsername:         p.str("SMTP_USERNAME", ""),

@@ -45,6 +45,19 @@ func (s *Store) ForgetClaimToken(ctx context.Context, tokenHash string) error {
 	return nil
 }
 
+// PruneClaimTokens forgets the uses recorded before the cut-off and says
+// how many. Only used links have rows (an expired, unused link has none),
+// and a link expires a fixed time after it was sent, so before it was
+// used: once that time has passed the link is refused as expired and its
+// row guards nothing. Callers keep rows longer than the links' lifetime.
+func (s *Store) PruneClaimTokens(ctx context.Context, before time.Time) (int64, error) {
+	res := s.db.WithContext(ctx).Where("used_at < ?", before.UTC()).Delete(&ClaimToken{})
+	if res.Error != nil {
+		return 0, fmt.Errorf("pruning claim link uses: %w", res.Error)
+	}
+	return res.RowsAffected, nil
+}
+
 // ClaimantName names the person a claim code was sent to for an
 // incident: full name, else handle. An unknown code or a message to
 // nobody is an error satisfying IsNotFound.

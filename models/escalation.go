@@ -74,18 +74,21 @@ type Message struct {
 	Application   string
 	// BatchKey groups the pages of an alert storm that go out as one
 	// message (plan aggregation); "" for a page sent on its own.
-	BatchKey    string
-	Status      string
-	Vendor      string
-	VendorID    string
-	Error       string
-	Attempts    int
-	NotBefore   time.Time
-	LeaseOwner  *string
-	LeaseUntil  *time.Time
-	CreatedAt   time.Time
-	SentAt      *time.Time
-	DeliveredAt *time.Time
+	BatchKey string
+	// FailedVendors (a JSON list) are the vendors whose delivery reports
+	// failed this page: a resend goes to the others.
+	FailedVendors string
+	Status        string
+	Vendor        string
+	VendorID      string
+	Error         string
+	Attempts      int
+	NotBefore     time.Time
+	LeaseOwner    *string
+	LeaseUntil    *time.Time
+	CreatedAt     time.Time
+	SentAt        *time.Time
+	DeliveredAt   *time.Time
 }
 
 // MessageChange is one line of a message's append-only history.

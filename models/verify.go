@@ -2,9 +2,7 @@ package models
 
 import (
 	"context"
-	"crypto/sha256"
 	"crypto/subtle"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"time"
@@ -27,20 +25,27 @@ var (
 	ErrVerificationTooManyTries = errors.New("too many wrong verification codes")
 )
 
-// contactVerification is the verification state of a contact method. It
-// is not part of ContactMethod: nothing but this file reads the hash.
+// contactVerification is the verification state of a contact method: a
+// model of its own on contact_methods, not part of ContactMethod, so that
+// nothing but this file ever loads the code and writes of contact methods
+// (herald apply) cannot touch a pending one.
+//
+// The code is sealed like every encrypted column (Tink AES-256-GCM under
+// ENCRYPTED_FIELD_KEY, bound to this table, column and row), not hashed:
+// six digits are 10^6 guesses, so any unkeyed hash in a database dump gives
+// the code away within its 15 minutes. Sealing needs the server's key to
+// read or forge a code, reuses the keyset's rotation and adds no second
+// secret; an HMAC would need raw key bytes, which Tink keeps to itself.
 type contactVerification struct {
-	VerifyCodeHash  *string
+	ID              string
+	VerifyCode      EncryptedString
 	VerifyExpiresAt *time.Time
 	VerifyAttempts  int
 }
 
-// verificationHash binds a code to its contact method, so one hash
-// cannot be replayed against another contact.
-func verificationHash(contactMethodID, code string) string {
-	sum := sha256.Sum256([]byte("herald-contact-verification\x00" + contactMethodID + "\x00" + code))
-	return hex.EncodeToString(sum[:])
-}
+// TableName implements gorm's tabler: the columns live on contact_methods,
+// and the associated data of the sealed code names that table.
+func (contactVerification) TableName() string { return "contact_methods" }
 
 // ContactMethodByID loads one contact method.
 func (s *Store) ContactMethodByID(ctx context.Context, id string) (*ContactMethod, error) {
@@ -51,14 +56,20 @@ func (s *Store) ContactMethodByID(ctx context.Context, id string) (*ContactMetho
 	return &cm, nil
 }
 
-// SetVerificationCode stores the hash of a newly sent code for a contact
-// method, expiring VerificationCodeTTL from now, and resets its tries. A
-// code sent before stops working. An unknown id is an error satisfying
-// IsNotFound.
+// SetVerificationCode seals a newly sent code for a contact method,
+// expiring VerificationCodeTTL from now, and resets its tries. A code sent
+// before stops working. An unknown id is an error satisfying IsNotFound.
 func (s *Store) SetVerificationCode(ctx context.Context, contactMethodID, code string) error {
+	if code == "" {
+		return errors.New("storing verification code: empty code")
+	}
+	if contactMethodID == "" {
+		return fmt.Errorf("storing verification code: %w", gorm.ErrRecordNotFound)
+	}
 	expires := s.clock.Now().UTC().Add(VerificationCodeTTL)
-	res := s.db.WithContext(ctx).Model(&ContactMethod{}).Where("id = ?", contactMethodID).Updates(map[string]any{
-		"verify_code_hash": verificationHash(contactMethodID, code), "verify_expires_at": expires, "verify_attempts": 0,
+	// The model carries the id: the seal callback binds the code to it.
+	res := s.db.WithContext(ctx).Model(&contactVerification{ID: contactMethodID}).Where("id = ?", contactMethodID).Updates(map[string]any{
+		"verify_code": Secret(code), "verify_expires_at": expires, "verify_attempts": 0,
 	})
 	if res.Error != nil {
 		return fmt.Errorf("storing verification code: %w", res.Error)
@@ -73,26 +84,34 @@ func (s *Store) SetVerificationCode(ctx context.Context, contactMethodID, code s
 // method. The right code marks the contact verified (it may be paged from
 // then on) and uses the code up. A wrong one counts as a try: after
 // MaxVerificationAttempts the code no longer works, even the right one.
-// An unknown id is an error satisfying IsNotFound.
+// An unknown id is an error satisfying IsNotFound; a stored code that does
+// not decrypt (its key was dropped from the keyset, or it was copied from
+// another row) is ErrVerificationNotPending wrapping ErrDecrypt.
 func (s *Store) VerifyContact(ctx context.Context, contactMethodID, code string) error {
 	var v contactVerification
-	err := s.db.WithContext(ctx).Model(&ContactMethod{}).Select("verify_code_hash", "verify_expires_at", "verify_attempts").
+	err := s.db.WithContext(ctx).Select("id", "verify_code", "verify_expires_at", "verify_attempts").
 		Where("id = ?", contactMethodID).Take(&v).Error
+	if errors.Is(err, ErrDecrypt) {
+		return fmt.Errorf("%w: %w", ErrVerificationNotPending, err)
+	}
 	if err != nil {
 		return fmt.Errorf("loading contact verification: %w", err)
 	}
 	switch {
-	case v.VerifyCodeHash == nil || v.VerifyExpiresAt == nil:
+	case v.VerifyCode.IsZero() || v.VerifyExpiresAt == nil:
 		return ErrVerificationNotPending
 	case v.VerifyAttempts >= MaxVerificationAttempts:
 		return ErrVerificationTooManyTries
 	case !s.clock.Now().Before(*v.VerifyExpiresAt):
 		return ErrVerificationExpired
 	}
+	// The ciphertext identifies the code sent (a new seal of even the same
+	// digits differs), so the updates below compare it, as written.
+	sealed := v.VerifyCode.sealed
 	// Take a try first, atomically: concurrent guesses cannot get past
 	// the limit, and a guess is counted whatever happens next.
-	res := s.db.WithContext(ctx).Model(&ContactMethod{}).
-		Where("id = ? AND verify_code_hash = ? AND verify_attempts < ?", contactMethodID, *v.VerifyCodeHash, MaxVerificationAttempts).
+	res := s.db.WithContext(ctx).Model(&contactVerification{}).
+		Where("id = ? AND verify_code = ? AND verify_attempts < ?", contactMethodID, sealed, MaxVerificationAttempts).
 		Update("verify_attempts", gorm.Expr("verify_attempts + 1"))
 	if res.Error != nil {
 		return fmt.Errorf("counting verification try: %w", res.Error)
@@ -101,13 +120,12 @@ func (s *Store) VerifyContact(ctx context.Context, contactMethodID, code string)
 		// Tries ran out, the code was used or replaced meanwhile.
 		return ErrVerificationTooManyTries
 	}
-	got := verificationHash(contactMethodID, code)
-	if subtle.ConstantTimeCompare([]byte(got), []byte(*v.VerifyCodeHash)) != 1 {
+	if subtle.ConstantTimeCompare([]byte(v.VerifyCode.Reveal()), []byte(code)) != 1 {
 		return ErrVerificationWrongCode
 	}
 	now := s.clock.Now().UTC()
-	res = s.db.WithContext(ctx).Model(&ContactMethod{}).Where("id = ? AND verify_code_hash = ?", contactMethodID, *v.VerifyCodeHash).
-		Updates(map[string]any{"verified_at": now, "verify_code_hash": nil, "verify_expires_at": nil, "verify_attempts": 0})
+	res = s.db.WithContext(ctx).Model(&ContactMethod{}).Where("id = ? AND verify_code = ?", contactMethodID, sealed).
+		Updates(map[string]any{"verified_at": now, "verify_code": nil, "verify_expires_at": nil, "verify_attempts": 0})
 	if res.Error != nil {
 		return fmt.Errorf("marking contact verified: %w", res.Error)
 	}

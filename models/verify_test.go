@@ -1,6 +1,7 @@
 package models_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"testing"
@@ -49,13 +50,8 @@ func TestVerifyContact(t *testing.T) {
 			t.Fatalf("code for an unknown contact: %v, want not found", err)
 		}
 
-		// Only the hash is stored.
 		if err := s.SetVerificationCode(ctx, cm.ID, "012345"); err != nil {
 			t.Fatal(err)
-		}
-		var stored string
-		if err := db.Gorm.Table("contact_methods").Select("verify_code_hash").Where("id = ?", cm.ID).Scan(&stored).Error; err != nil || stored == "" || stored == "012345" {
-			t.Fatalf("stored %q, %v; want a hash", stored, err)
 		}
 
 		// Wrong codes count; the fifth try is the last.
@@ -95,6 +91,81 @@ func TestVerifyContact(t *testing.T) {
 		}
 		if err := s.VerifyContact(ctx, cm.ID, "333333"); !errors.Is(err, models.ErrVerificationNotPending) {
 			t.Fatalf("code used twice: %v, want ErrVerificationNotPending", err)
+		}
+	})
+}
+
+// rawVerifyCode reads a contact's stored code as a database dump shows it.
+func rawVerifyCode(t *testing.T, db *testdb.DB, id string) []byte {
+	t.Helper()
+	var raw []byte
+	if err := db.Gorm.Raw("SELECT verify_code FROM contact_methods WHERE id = ?", id).Row().Scan(&raw); err != nil {
+		t.Fatal(err)
+	}
+	return raw
+}
+
+// TestVerificationCodeIsSealed: a dump of the row does not give the code
+// away (an unkeyed hash of six digits would), only the server's keyset
+// opens it, and only in its own row.
+func TestVerificationCodeIsSealed(t *testing.T) {
+	clock := newClock()
+	testdb.ForEachDialect(t, clock, func(t *testing.T, db *testdb.DB) {
+		ctx, s := context.Background(), db.Store
+		p, cm := verifyFixture(t, db)
+		other := &models.ContactMethod{ID: uuid.Must(uuid.NewV7()).String(), PersonID: p.ID, Mode: "call", Destination: models.Secret("+15550100001"), CreatedAt: t0}
+		if err := db.Gorm.Create(other).Error; err != nil {
+			t.Fatal(err)
+		}
+		const code = "042137"
+		if err := s.SetVerificationCode(ctx, cm.ID, code); err != nil {
+			t.Fatal(err)
+		}
+		raw := rawVerifyCode(t, db, cm.ID)
+		if len(raw) == 0 || bytes.Contains(raw, []byte(code)) {
+			t.Fatalf("stored code %x; want a ciphertext without the digits", raw)
+		}
+		ad := []byte("herald/v1/contact_methods/verify_code/" + cm.ID)
+		if got, err := db.Cipher.Open(raw, ad); err != nil || string(got) != code {
+			t.Fatalf("opening with the server's keyset: %q, %v; want the code", got, err)
+		}
+		// Without the key there is nothing to brute-force against.
+		keys, err := models.GenerateKeyset()
+		if err != nil {
+			t.Fatal(err)
+		}
+		stranger, err := models.NewFieldCipher(keys)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, err := stranger.Open(raw, ad); !errors.Is(err, models.ErrDecrypt) {
+			t.Fatalf("opening with another keyset: %q, %v; want ErrDecrypt", got, err)
+		}
+		// Sealing the same code again gives another ciphertext: equal
+		// codes cannot be spotted across rows either.
+		if err := s.SetVerificationCode(ctx, other.ID, code); err != nil {
+			t.Fatal(err)
+		}
+		if bytes.Equal(rawVerifyCode(t, db, other.ID), raw) {
+			t.Fatal("the same code sealed twice gave the same bytes")
+		}
+
+		// Copied into another contact's row, the code does not work there.
+		if err := db.Gorm.Exec("UPDATE contact_methods SET verify_code = ? WHERE id = ?", raw, other.ID).Error; err != nil {
+			t.Fatal(err)
+		}
+		err = s.VerifyContact(ctx, other.ID, code)
+		if !errors.Is(err, models.ErrVerificationNotPending) || !errors.Is(err, models.ErrDecrypt) {
+			t.Fatalf("code copied to another row: %v; want ErrVerificationNotPending wrapping ErrDecrypt", err)
+		}
+		if got, err := s.ContactMethodByID(ctx, other.ID); err != nil || got.VerifiedAt != nil {
+			t.Fatalf("the other contact: %+v, %v; want it unverified", got, err)
+		}
+		if err := s.VerifyContact(ctx, cm.ID, code); err != nil {
+			t.Fatalf("the code in its own row: %v", err)
+		}
+		if raw := rawVerifyCode(t, db, cm.ID); raw != nil {
+			t.Fatalf("after use the row still holds %x; want NULL", raw)
 		}
 	})
 }

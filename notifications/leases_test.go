@@ -15,8 +15,10 @@ type blockingVendor struct {
 	release chan struct{}
 }
 
-func (blockingVendor) Name() string                { return "blocking" }
-func (blockingVendor) Modes() []notifications.Mode { return []notifications.Mode{notifications.ModeSlack} }
+func (blockingVendor) Name() string { return "blocking" }
+func (blockingVendor) Modes() []notifications.Mode {
+	return []notifications.Mode{notifications.ModeSlack}
+}
 func (v blockingVendor) Send(ctx context.Context, _ notifications.Message) (string, error) {
 	v.started <- struct{}{}
 	select {

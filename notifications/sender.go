@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -171,6 +173,14 @@ func (e *Engine) deliver(ctx context.Context, m *models.Message, batch *Message)
 		return models.MessageOutcome{Status: models.MessageFailed, Error: err.Error(), Detail: err.Error()}, errors.Is(err, ErrNoDestination)
 	}
 	vendors := e.vendors.For(Mode(m.Mode))
+	if failed := m.FailedVendorList(); len(failed) > 0 {
+		// A delivery report failed the page with these: the others now.
+		vendors = slices.DeleteFunc(slices.Clone(vendors), func(v Vendor) bool { return slices.Contains(failed, v.Name()) })
+		if len(vendors) == 0 {
+			err := fmt.Errorf("every %s vendor failed to deliver this page (%s)", m.Mode, strings.Join(failed, ", "))
+			return models.MessageOutcome{Status: models.MessageFailed, Error: err.Error(), Detail: err.Error()}, true
+		}
+	}
 	if len(vendors) == 0 {
 		err := fmt.Errorf("%w %q", ErrNoVendor, m.Mode)
 		return models.MessageOutcome{Status: models.MessageFailed, Error: err.Error(), Detail: err.Error()}, true

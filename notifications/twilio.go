@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -32,6 +33,9 @@ const (
 	TwilioVoicePath  = "/twilio/voice"
 	TwilioGatherPath = "/twilio/voice/gather"
 	TwilioStatusPath = "/twilio/status"
+	// TwilioMessageParam is the query parameter of a status callback URL
+	// that holds the stored message's id.
+	TwilioMessageParam = "m"
 )
 
 // maxSMSBody is Twilio's limit on a message body.
@@ -48,8 +52,13 @@ type TwilioConfig struct {
 	// BaseURL is Herald's public URL: Twilio fetches call TwiML and posts
 	// delivery reports under it.
 	BaseURL string
-	// Transport sends the HTTP requests (default http.DefaultTransport).
+	// Transport sends the HTTP requests (default: one built from HTTP,
+	// kept for the vendor's life so its connections are reused). Tests
+	// inject their own.
 	Transport http.RoundTripper
+	// HTTP tunes the default transport's limits and timeouts, and bounds
+	// each request (HTTP.Timeout, also with an injected Transport).
+	HTTP HTTPOptions
 	// Log gets one line per send (never a phone number). Default
 	// slog.Default().
 	Log *slog.Logger
@@ -78,6 +87,7 @@ type Twilio struct {
 	api       *url.URL // nil: Twilio's own
 	base      string
 	transport http.RoundTripper
+	timeout   time.Duration // per request
 	log       *slog.Logger
 	tokens    VoiceTokens
 	now       func() time.Time
@@ -98,7 +108,8 @@ func newTwilio(c TwilioConfig, mode Mode, name string) (*Twilio, error) {
 		return nil, errors.New("twilio: Herald's base URL must be an absolute http(s) URL")
 	}
 	t := &Twilio{mode: mode, name: name, sid: c.AccountSID, token: c.AuthToken, from: c.From,
-		base: strings.TrimSuffix(c.BaseURL, "/"), transport: c.Transport, log: c.Log, tokens: NewVoiceTokens(c.AuthToken), now: c.Now}
+		base: strings.TrimSuffix(c.BaseURL, "/"), transport: c.Transport, timeout: c.HTTP.RequestTimeout(), log: c.Log,
+		tokens: NewVoiceTokens(c.AuthToken), now: c.Now}
 	if c.APIURL != "" && strings.TrimSuffix(c.APIURL, "/") != DefaultTwilioAPIURL {
 		u, err := url.Parse(c.APIURL)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
@@ -108,7 +119,7 @@ func newTwilio(c TwilioConfig, mode Mode, name string) (*Twilio, error) {
 		t.api = u
 	}
 	if t.transport == nil {
-		t.transport = http.DefaultTransport
+		t.transport = c.HTTP.NewTransport()
 	}
 	if t.log == nil {
 		t.log = slog.Default()
@@ -190,12 +201,12 @@ func (t *Twilio) Send(ctx context.Context, m Message) (string, error) {
 	tr := &twilioTransport{ctx: ctx, api: t.api, next: t.transport}
 	c := &twclient.Client{
 		Credentials: twclient.NewCredentials(t.sid, t.token),
-		HTTPClient: &http.Client{Transport: tr, Timeout: 30 * time.Second,
+		HTTPClient: &http.Client{Transport: tr, Timeout: t.timeout,
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }},
 	}
 	c.SetAccountSid(t.sid)
 	svc := twapi.NewApiServiceWithClient(c)
-	status := t.base + TwilioStatusPath
+	status := t.statusCallback(m.ID)
 
 	var sid, state *string
 	var err error
@@ -234,6 +245,17 @@ func (t *Twilio) Send(ctx context.Context, m Message) (string, error) {
 	}
 	t.log.InfoContext(ctx, "twilio accepted page", "vendor", t.name, "incident_id", m.IncidentID, "sid", *sid)
 	return *sid, nil
+}
+
+// statusCallback is where Twilio reports the send's delivery: with the
+// stored message's id, so the report finds its message even when it
+// arrives before the send (and Twilio's id for it) was recorded. Twilio
+// signs the URL with its query, so the id cannot be forged.
+func (t *Twilio) statusCallback(messageID int64) string {
+	if messageID == 0 {
+		return t.base + TwilioStatusPath // not a stored message: a verification code
+	}
+	return t.base + TwilioStatusPath + "?" + TwilioMessageParam + "=" + strconv.FormatInt(messageID, 10)
 }
 
 // explain turns what the SDK returned into an error that names Twilio's

@@ -4,6 +4,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha1"
 	"crypto/sha256"
+	"crypto/subtle"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -27,6 +28,10 @@ var ErrTwilioSignature = errors.New("twilio signature invalid")
 // followed by every parameter's name and value, sorted by name, with no
 // separators)). Repeated names are taken in value order.
 func TwilioSignature(authToken, fullURL string, params url.Values) string {
+	return base64.StdEncoding.EncodeToString(twilioMAC(authToken, fullURL, params))
+}
+
+func twilioMAC(authToken, fullURL string, params url.Values) []byte {
 	mac := hmac.New(sha1.New, []byte(authToken))
 	mac.Write([]byte(fullURL))
 	keys := make([]string, 0, len(params))
@@ -42,11 +47,17 @@ func TwilioSignature(authToken, fullURL string, params url.Values) string {
 			mac.Write([]byte(v))
 		}
 	}
-	return base64.StdEncoding.EncodeToString(mac.Sum(nil))
+	return mac.Sum(nil)
 }
 
 // VerifyTwilioSignature checks header (the request's X-Twilio-Signature)
 // against the signature of fullURL and params, in constant time.
+//
+// Twilio signs the URL as it called it. Behind a proxy, Herald's public
+// URL (HERALD_BASE_URL) and the URL Twilio called may differ by an
+// explicit default port alone (https://h:443/… against https://h/…), so a
+// signature over fullURL with that port written out or left out is
+// accepted too. No other variation is.
 func VerifyTwilioSignature(authToken, fullURL string, params url.Values, header string) error {
 	if authToken == "" {
 		return fmt.Errorf("%w: no auth token to verify with", ErrTwilioSignature)
@@ -58,11 +69,61 @@ func VerifyTwilioSignature(authToken, fullURL string, params url.Values, header 
 	if err != nil || len(got) != sha1.Size {
 		return fmt.Errorf("%w: malformed %s header", ErrTwilioSignature, TwilioSignatureHeader)
 	}
-	want, _ := base64.StdEncoding.DecodeString(TwilioSignature(authToken, fullURL, params))
-	if !hmac.Equal(got, want) {
+	// Every form is computed and compared, so the time taken does not
+	// say which one matched.
+	match := 0
+	for _, u := range defaultPortForms(fullURL) {
+		match |= subtle.ConstantTimeCompare(got, twilioMAC(authToken, u, params))
+	}
+	if match != 1 {
 		return ErrTwilioSignature
 	}
 	return nil
+}
+
+// defaultPortForms is fullURL, and, when its scheme is http or https,
+// the same URL with the scheme's default port (80, 443) written out if
+// fullURL leaves it out, or left out if fullURL writes it out. Nothing
+// else of the URL changes.
+func defaultPortForms(fullURL string) []string {
+	scheme, rest, ok := strings.Cut(fullURL, "://")
+	if !ok {
+		return []string{fullURL}
+	}
+	var port string
+	switch strings.ToLower(scheme) {
+	case "https":
+		port = "443"
+	case "http":
+		port = "80"
+	default:
+		return []string{fullURL}
+	}
+	end := strings.IndexAny(rest, "/?#")
+	if end < 0 {
+		end = len(rest)
+	}
+	authority, tail := rest[:end], rest[end:]
+	// The port follows the host, after any user info and an IPv6
+	// address's brackets.
+	hostStart := strings.LastIndexByte(authority, '@') + 1
+	host := authority[hostStart:]
+	if host == "" {
+		return []string{fullURL}
+	}
+	colon := strings.LastIndexByte(host, ':')
+	if colon >= 0 && colon < strings.LastIndexByte(host, ']') {
+		colon = -1 // a colon inside [IPv6]
+	}
+	prefix := scheme + "://" + authority[:hostStart]
+	switch {
+	case colon < 0:
+		return []string{fullURL, prefix + host + ":" + port + tail}
+	case host[colon+1:] == port && colon > 0:
+		return []string{fullURL, prefix + host[:colon] + tail}
+	default:
+		return []string{fullURL}
+	}
 }
 
 // VoiceTokenTTL is how long a call's TwiML link stays valid.

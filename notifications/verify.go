@@ -24,10 +24,11 @@ var ErrVerificationUnsupported = errors.New("this store cannot verify contacts")
 
 // SendVerification sends a new 6-digit code to a contact method, in the
 // contact's own mode, straight through the mode's vendors: the one
-// message an unverified number receives. Only a hash of the code is
-// stored (models.Store.VerifyContact checks it); the code and the
-// destination are never logged, and the message is not kept in the
-// message history, since its body is the code. An unknown id is an error
+// message an unverified number receives. The code is stored sealed with
+// the server's key (models.Store.VerifyContact checks it); the code and
+// the destination are never logged (the message is marked Sensitive, so
+// vendors that log leave its text out), and the message is not kept in
+// the message history, since its body is the code. An unknown id is an error
 // satisfying models.IsNotFound; a contact with nowhere to send is
 // ErrNoDestination, a mode nobody delivers ErrNoVendor.
 func (e *Engine) SendVerification(ctx context.Context, contactMethodID string) error {
@@ -56,7 +57,7 @@ func (e *Engine) SendVerification(ctx context.Context, contactMethodID string) e
 	if err := vs.SetVerificationCode(ctx, cm.ID, code); err != nil {
 		return err
 	}
-	msg := Message{Mode: mode, Destination: dest, Subject: "Herald verification code", Body: verificationBody(mode, code), OutOfBand: true}
+	msg := Message{Mode: mode, Destination: dest, Subject: "Herald verification code", Body: verificationBody(mode, code), OutOfBand: true, Sensitive: true}
 	var failures []string
 	for _, v := range vendors {
 		vctx, cancel := context.WithTimeout(ctx, e.opts.VendorTimeout)

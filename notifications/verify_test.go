@@ -2,6 +2,7 @@ package notifications_test
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"log/slog"
 	"regexp"
@@ -148,4 +149,103 @@ func TestEngineDefaultModesOption(t *testing.T) {
 			t.Fatalf("modes = %v, want %v (carol by the configured default, dave by his preference)", got, want)
 		}
 	})
+}
+
+// recordingConsole is the console vendor that also keeps what it was
+// given, so a test knows the code the log must not show.
+type recordingConsole struct {
+	notifications.Console
+	got []notifications.Message
+}
+
+func (r *recordingConsole) Send(ctx context.Context, m notifications.Message) (string, error) {
+	r.got = append(r.got, m)
+	return r.Console.Send(ctx, m)
+}
+
+// spoken is a code as a call reads it out.
+func spoken(code string) string { return strings.Join(strings.Split(code, ""), ", ") }
+
+// TestSendVerificationConsoleLog: with the demo's console vendor, neither
+// the code nor the number reaches the log, which says where the code went.
+func TestSendVerificationConsoleLog(t *testing.T) {
+	for _, mode := range []notifications.Mode{notifications.ModeSMS, notifications.ModeCall} {
+		t.Run(string(mode), func(t *testing.T) {
+			f := newFixture(t, models.DialectSQLite)
+			var logs bytes.Buffer
+			log := slog.New(slog.NewJSONHandler(&logs, nil))
+			console := &recordingConsole{Console: notifications.Console{Log: log}}
+			vs := notifications.NewVendors()
+			if err := vs.Register(console); err != nil {
+				t.Fatal(err)
+			}
+			e := notifications.NewEngine(f.store, vs, notifications.DirectoryRoles{Dir: f.store}, f.alerts, f.clock, log,
+				notifications.EngineOptions{Owner: "engine-a"})
+			cm := f.contact(f.person("carol"), mode, "+15550100009", false)
+			if err := e.SendVerification(f.ctx, cm.ID); err != nil {
+				t.Fatal(err)
+			}
+			if len(console.got) != 1 || !console.got[0].Sensitive {
+				t.Fatalf("console got %+v; want one message marked sensitive", console.got)
+			}
+			code := sixDigits.FindString(strings.ReplaceAll(console.got[0].Body, ", ", ""))
+			if code == "" {
+				t.Fatalf("no code in %q", console.got[0].Body)
+			}
+			out := logs.String()
+			for _, secret := range []string{code, spoken(code), "+15550100009", "5550100009"} {
+				if strings.Contains(out, secret) {
+					t.Errorf("%q reached the log:\n%s", secret, out)
+				}
+			}
+			if !strings.Contains(out, "CONSOLE VENDOR") || !strings.Contains(out, "destination ****09") {
+				t.Errorf("the log does not say where the code went:\n%s", out)
+			}
+			if err := f.store.VerifyContact(f.ctx, cm.ID, code); err != nil {
+				t.Fatalf("the code sent: %v", err)
+			}
+		})
+	}
+}
+
+// TestConsoleRedaction: the console logs a page's text, never a
+// sensitive message's, in either log format.
+func TestConsoleRedaction(t *testing.T) {
+	page := notifications.Message{Mode: notifications.ModeSMS, Destination: "+15550100001", IncidentID: 7, ClaimCode: "4821",
+		Subject: "Incident #7", Body: "Herald #7 SEV1: db down. Reply \"4821 claim\"."}
+	secret := notifications.Message{Mode: notifications.ModeSMS, Destination: "+15550100001", OutOfBand: true, Sensitive: true,
+		Subject: "Herald verification code 905512", Body: "Your Herald verification code is 905512."}
+	handlers := map[string]func(*bytes.Buffer) slog.Handler{
+		"text": func(b *bytes.Buffer) slog.Handler { return slog.NewTextHandler(b, nil) },
+		"json": func(b *bytes.Buffer) slog.Handler { return slog.NewJSONHandler(b, nil) },
+	}
+	for format, handler := range handlers {
+		for _, tc := range []struct {
+			name          string
+			msg           notifications.Message
+			want, notWant []string
+		}{
+			{"page", page, []string{"db down", "4821 claim", "****01"}, []string{"+15550100001"}},
+			{"sensitive", secret, []string{"[redacted", "sms destination ****01", "sensitive"}, []string{"905512", "+15550100001"}},
+		} {
+			t.Run(format+"/"+tc.name, func(t *testing.T) {
+				var logs bytes.Buffer
+				c := notifications.Console{Log: slog.New(handler(&logs))}
+				if _, err := c.Send(context.Background(), tc.msg); err != nil {
+					t.Fatal(err)
+				}
+				out := logs.String()
+				for _, s := range tc.want {
+					if !strings.Contains(out, s) {
+						t.Errorf("log lacks %q:\n%s", s, out)
+					}
+				}
+				for _, s := range tc.notWant {
+					if strings.Contains(out, s) {
+						t.Errorf("log shows %q:\n%s", s, out)
+					}
+				}
+			})
+		}
+	}
 }

@@ -72,10 +72,13 @@ type WebhookConfig struct {
 	Secret string // HMAC key; required
 	// Modes the webhook serves; empty means every mode.
 	Modes []Mode
-	// HTTPClient sends the requests. The default has a 30 s timeout (the
-	// context's deadline normally comes first) and does not follow
-	// redirects: a signed page is not re-sent to wherever a 3xx points.
+	// HTTPClient sends the requests. The default, built from HTTP, keeps
+	// connections for reuse, bounds each request (the context's deadline
+	// normally comes first) and does not follow redirects: a signed page
+	// is not re-sent to wherever a 3xx points. Tests inject their own.
 	HTTPClient *http.Client
+	// HTTP tunes the default client's limits and timeouts.
+	HTTP HTTPOptions
 	// Log gets one line per retried attempt (never the destination).
 	// Default slog.Default().
 	Log *slog.Logger
@@ -142,7 +145,8 @@ func NewWebhook(c WebhookConfig) (*Webhook, error) {
 	}
 	if w.client == nil {
 		w.client = &http.Client{
-			Timeout:       30 * time.Second,
+			Transport:     c.HTTP.NewTransport(),
+			Timeout:       c.HTTP.RequestTimeout(),
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 		}
 	}

@@ -59,10 +59,14 @@ func (a *adminAPI) confirmVerification(c echo.Context) error {
 		return echo.NewHTTPError(http.StatusNotFound, "no such contact method")
 	case errors.Is(err, models.ErrVerificationWrongCode):
 		return echo.NewHTTPError(http.StatusBadRequest, "wrong code")
-	case errors.Is(err, models.ErrVerificationExpired), errors.Is(err, models.ErrVerificationNotPending):
-		return echo.NewHTTPError(http.StatusGone, err.Error()+"; send a new code")
+	// The sentinels' own words, not err's: a code that no longer decrypts
+	// wraps key details the caller has no use for.
+	case errors.Is(err, models.ErrVerificationExpired):
+		return echo.NewHTTPError(http.StatusGone, models.ErrVerificationExpired.Error()+"; send a new code")
+	case errors.Is(err, models.ErrVerificationNotPending):
+		return echo.NewHTTPError(http.StatusGone, models.ErrVerificationNotPending.Error()+"; send a new code")
 	case errors.Is(err, models.ErrVerificationTooManyTries):
-		return echo.NewHTTPError(http.StatusTooManyRequests, err.Error()+"; send a new code")
+		return echo.NewHTTPError(http.StatusTooManyRequests, models.ErrVerificationTooManyTries.Error()+"; send a new code")
 	default:
 		return err
 	}

@@ -37,6 +37,7 @@ func (v *verifyAPI) VerifyContact(_ context.Context, id, code string) error {
 	return map[string]error{
 		"123456": nil, "000000": models.ErrVerificationWrongCode, "111111": models.ErrVerificationExpired,
 		"222222": models.ErrVerificationTooManyTries, "333333": errors.New("db down"),
+		"444444": fmt.Errorf("%w: %w", models.ErrVerificationNotPending, models.ErrDecrypt),
 	}[code]
 }
 
@@ -84,5 +85,11 @@ func TestAdminVerificationRoutes(t *testing.T) {
 	}
 	if r := do("/api/v1/contacts/missing/verification/confirm", verifyTestKey, `{"code":"123456"}`); r.Code != http.StatusGone {
 		t.Errorf("no code pending: %d, want 410", r.Code)
+	}
+	// A stored code that no longer decrypts: send a new one, without the
+	// key details.
+	r := do("/api/v1/contacts/c1/verification/confirm", verifyTestKey, `{"code":"444444"}`)
+	if r.Code != http.StatusGone || strings.Contains(r.Body.String(), "ENCRYPTED_FIELD_KEY") || !strings.Contains(r.Body.String(), "send a new code") {
+		t.Errorf("undecryptable code: %d %s; want 410 asking for a new code, no key details", r.Code, r.Body)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -25,10 +26,16 @@ type TwilioStore interface {
 	SetContactsOptedOut(ctx context.Context, ids []string, at *time.Time) (int64, error)
 	PeopleByID(ctx context.Context, ids []string) ([]models.Person, error)
 	IncidentByID(ctx context.Context, id int64) (*models.Incident, error)
-	IncidentByClaimCode(ctx context.Context, code string) (int64, error)
+	IncidentsByClaimCode(ctx context.Context, code string) ([]int64, error)
 	MessageByClaimCode(ctx context.Context, code string) (*models.Message, error)
 	PhonePagedIncidents(ctx context.Context, people []string, activeOnly bool) ([]int64, error)
-	MarkMessageDelivery(ctx context.Context, vendor, vendorID, status, detail string) (bool, error)
+}
+
+// DeliveryReporter applies Twilio's delivery reports (a failed page is
+// sent again through the next vendor, or alerts); *notifications.Engine
+// implements it.
+type DeliveryReporter interface {
+	ReportDelivery(ctx context.Context, r models.DeliveryReport) (models.DeliveryResult, error)
 }
 
 // PhoneClaimer claims and resolves incidents for someone who answered a
@@ -50,12 +57,14 @@ type Escalator interface {
 type TwilioOptions struct {
 	// AuthToken verifies X-Twilio-Signature and voice tokens.
 	AuthToken string
-	// BaseURL is Herald's public URL exactly as Twilio calls it
-	// (HERALD_BASE_URL): signatures cover it.
+	// BaseURL is Herald's public URL as Twilio calls it (HERALD_BASE_URL;
+	// an explicit default port may differ): signatures cover it.
 	BaseURL   string
 	Store     TwilioStore
 	Claimer   PhoneClaimer
 	Escalator Escalator
+	// Deliveries applies the delivery reports of /twilio/status.
+	Deliveries DeliveryReporter
 }
 
 type twilioEndpoints struct {
@@ -263,30 +272,7 @@ func (h *twilioEndpoints) runSMS(ctx context.Context, cmd notifications.SMSComma
 		if len(incidents) == 0 {
 			return "No active escalation paged this number.", nil
 		}
-		var claimed, other []string
-		for _, id := range incidents {
-			inc, err := h.t.Store.IncidentByID(ctx, id)
-			if err != nil {
-				return "", err
-			}
-			err = h.t.Claimer.Claim(ctx, id, by)
-			switch {
-			case err == nil:
-				claimed = append(claimed, fmt.Sprintf("#%d", inc.Number))
-			case errors.Is(err, models.ErrNoChange) || models.IsNotFound(err):
-				other = append(other, fmt.Sprintf("#%d", inc.Number))
-			default:
-				return "", err
-			}
-		}
-		text := "Claimed incident(s) " + strings.Join(claimed, ", ") + "."
-		if len(claimed) == 0 {
-			text = "Nothing claimed."
-		}
-		if len(other) > 0 {
-			text += " Already claimed or closed: " + strings.Join(other, ", ") + "."
-		}
-		return text, nil
+		return h.claimEach(ctx, incidents, by)
 	case notifications.SMSClaim, notifications.SMSResolve:
 		var id int64
 		if cmd.Code == "" {
@@ -299,14 +285,21 @@ func (h *twilioEndpoints) runSMS(ctx context.Context, cmd notifications.SMSComma
 			}
 			id = incidents[0]
 		} else {
-			var err error
-			id, err = h.t.Store.IncidentByClaimCode(ctx, cmd.Code)
+			ids, err := h.t.Store.IncidentsByClaimCode(ctx, cmd.Code)
 			if models.IsNotFound(err) {
 				return fmt.Sprintf("No incident with code %s.", cmd.Code), nil
 			}
 			if err != nil {
 				return "", err
 			}
+			if len(ids) > 1 {
+				// A batched page (alert storm): its code claims them all.
+				if cmd.Action == notifications.SMSResolve {
+					return fmt.Sprintf("Code %s is a batch of %d incidents: reply \"%s claim\" to claim them all, and resolve each in Slack or on the web.", cmd.Code, len(ids), cmd.Code), nil
+				}
+				return h.claimEach(ctx, ids, by)
+			}
+			id = ids[0]
 		}
 		inc, err := h.t.Store.IncidentByID(ctx, id)
 		if err != nil {
@@ -333,6 +326,44 @@ func (h *twilioEndpoints) runSMS(ctx context.Context, cmd notifications.SMSComma
 		return fmt.Sprintf("%s incident #%d: %s", verb, inc.Number, inc.Title), nil
 	}
 	return notifications.SMSUsage, nil
+}
+
+// claimEach claims incidents for by and says which it claimed and which
+// were already handled, briefly (an SMS).
+func (h *twilioEndpoints) claimEach(ctx context.Context, incidents []int64, by *models.Person) (string, error) {
+	var claimed, other []string
+	for _, id := range incidents {
+		inc, err := h.t.Store.IncidentByID(ctx, id)
+		if err != nil {
+			return "", err
+		}
+		err = h.t.Claimer.Claim(ctx, id, by)
+		switch {
+		case err == nil:
+			claimed = append(claimed, fmt.Sprintf("#%d", inc.Number))
+		case errors.Is(err, models.ErrNoChange) || models.IsNotFound(err):
+			other = append(other, fmt.Sprintf("#%d", inc.Number))
+		default:
+			return "", err
+		}
+	}
+	text := "Claimed incident(s) " + shortList(claimed) + "."
+	if len(claimed) == 0 {
+		text = "Nothing claimed."
+	}
+	if len(other) > 0 {
+		text += " Already claimed or closed: " + shortList(other) + "."
+	}
+	return text, nil
+}
+
+// shortList joins numbers, the first ten and how many more: an SMS is short.
+func shortList(numbers []string) string {
+	const most = 10
+	if len(numbers) <= most {
+		return strings.Join(numbers, ", ")
+	}
+	return fmt.Sprintf("%s and %d more", strings.Join(numbers[:most], ", "), len(numbers)-most)
 }
 
 // call is what a voice token leads to.
@@ -417,6 +448,13 @@ func (h *twilioEndpoints) gather(c echo.Context) error {
 		if by == nil {
 			return writeTwiML(c, twSay{Text: "Sorry, Herald does not know who this page went to, so it cannot claim it. Goodbye."}, twHangup{})
 		}
+		if ids, err := h.t.Store.IncidentsByClaimCode(ctx, cl.msg.ClaimCode); err == nil && len(ids) > 1 {
+			// A batched call (alert storm): 1 claims every incident of it.
+			if _, err := h.claimEach(ctx, ids, by); err != nil {
+				return err
+			}
+			return writeTwiML(c, twSay{Text: fmt.Sprintf("You claimed the %d incidents of this page. Escalation stopped for them. Goodbye.", len(ids))}, twHangup{})
+		}
 		err := h.t.Claimer.Claim(ctx, cl.tok.IncidentID, by)
 		if errors.Is(err, models.ErrNoChange) || models.IsNotFound(err) {
 			return writeTwiML(c, twSay{Text: fmt.Sprintf("Incident %d was already claimed or closed. Goodbye.", n)}, twHangup{})
@@ -441,10 +479,12 @@ func (h *twilioEndpoints) gather(c echo.Context) error {
 	}
 }
 
-// twilioFinal maps Twilio's final statuses (SMS and calls) to Herald's.
-var twilioFinal = map[string]string{
-	"delivered": models.MessageDelivered, "undelivered": models.MessageFailed, "failed": models.MessageFailed,
-	"completed": models.MessageDelivered, "busy": models.MessageFailed, "no-answer": models.MessageFailed, "canceled": models.MessageFailed,
+// twilioFailed maps Twilio's final statuses (SMS and calls) to whether
+// the page failed: for a call, busy, no-answer, failed and canceled all
+// mean nobody was reached.
+var twilioFailed = map[string]bool{
+	"delivered": false, "undelivered": true, "failed": true,
+	"completed": false, "busy": true, "no-answer": true, "canceled": true,
 }
 
 func (h *twilioEndpoints) status(c echo.Context) error {
@@ -452,20 +492,31 @@ func (h *twilioEndpoints) status(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	ctx := c.Request().Context()
 	vendor, sid, state := notifications.TwilioSMSVendor, form.Get("MessageSid"), form.Get("MessageStatus")
 	if sid == "" {
 		vendor, sid, state = notifications.TwilioCallVendor, form.Get("CallSid"), form.Get("CallStatus")
 	}
-	to, final := twilioFinal[state]
+	failed, final := twilioFailed[state]
 	if sid == "" || !final {
 		return c.NoContent(http.StatusNoContent) // queued, sent, ringing…: nothing to record
 	}
-	detail := "Twilio: " + state
+	r := models.DeliveryReport{Vendor: vendor, VendorID: sid, Failed: failed, Detail: "Twilio: " + state}
 	if code := form.Get("ErrorCode"); code != "" {
-		detail += " (error " + code + ")"
+		r.Detail += " (error " + code + ")"
 	}
-	if _, err := h.t.Store.MarkMessageDelivery(c.Request().Context(), vendor, sid, to, detail); err != nil {
-		return err
+	if m := c.QueryParam(notifications.TwilioMessageParam); m != "" {
+		// Signed with the URL, so it is the id Herald gave; a malformed
+		// one falls back to finding the message by Twilio's id.
+		if r.MessageID, err = strconv.ParseInt(m, 10, 64); err != nil || r.MessageID <= 0 {
+			h.o.Log.WarnContext(ctx, "Twilio status callback with a malformed message id", "vendor_id", sid)
+			r.MessageID = 0
+		}
 	}
+	res, err := h.t.Deliveries.ReportDelivery(ctx, r)
+	if err != nil {
+		return fmt.Errorf("recording Twilio's delivery report: %w", err)
+	}
+	h.o.Metrics.Request("twilio_status", string(res), 0)
 	return c.NoContent(http.StatusNoContent)
 }

@@ -94,7 +94,7 @@ func newTwFixture(t *testing.T, dialect string) *twFixture {
 	log := slog.New(slog.NewTextHandler(f.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	f.engine = notifications.NewEngine(db.Store, vs, notifications.DirectoryRoles{Dir: db.Store}, nil, clock, log, notifications.EngineOptions{Owner: "test"})
 	f.app = web.New(web.Options{Clock: clock, Log: log, Twilio: &web.TwilioOptions{
-		AuthToken: twToken, BaseURL: twBase + "/", Store: db.Store, Claimer: engineClaimer{f.engine}, Escalator: f.engine,
+		AuthToken: twToken, BaseURL: twBase + "/", Store: db.Store, Claimer: engineClaimer{f.engine}, Escalator: f.engine, Deliveries: f.engine,
 	}})
 	f.ann = f.person("ann")
 	f.annSMS = f.contact(f.ann, "sms", "+1 (555) 765-4321")

@@ -171,7 +171,7 @@ func (a *App) wire(ctx context.Context, clock models.Clock, o BuildOptions) erro
 		return err
 	}
 	a.Engine = notifications.NewEngine(a.Store, vendors, notifications.DirectoryRoles{Dir: a.Store},
-		handlers.PagingAlerts{Queue: a.Store, Log: log}, clock, log, notifications.EngineOptions{Owner: owner, DefaultModes: engineModes(cfg.DefaultModes), RateLimits: rateLimits})
+		handlers.PagingAlerts{Queue: a.Store, Log: log}, clock, log, notifications.EngineOptions{Owner: owner, DefaultModes: engineModes(cfg.DefaultModes), RateLimits: rateLimits, Throttle: engineThrottle(cfg.Throttle)})
 	commsTemplate, err := handlers.NewChannelNameTemplate(cfg.CommsChannelTemplate)
 	if err != nil {
 		return err
@@ -226,10 +226,27 @@ func (a *App) vendors(log *slog.Logger) (*notifications.Vendors, error) {
 			return nil, err
 		}
 	}
+	var last notifications.Vendor = notifications.SlackDM{Client: a.Slack}
 	if a.cfg.DryRunSlack() {
-		return v, v.Register(notifications.Console{Log: log})
+		last = notifications.Console{Log: log}
 	}
-	return v, v.Register(notifications.SlackDM{Client: a.Slack})
+	if err := v.Register(last); err != nil {
+		return nil, err
+	}
+	if a.cfg.Webhook.URL == "" {
+		return v, nil
+	}
+	// The webhook comes after each mode's own vendors: a failover route
+	// (or the only one, for a mode nobody else serves).
+	modes := make([]notifications.Mode, len(a.cfg.Webhook.Modes))
+	for i, m := range a.cfg.Webhook.Modes {
+		modes[i] = notifications.Mode(m)
+	}
+	wh, err := notifications.NewWebhook(notifications.WebhookConfig{Name: "webhook", URL: a.cfg.Webhook.URL, Secret: a.cfg.Webhook.Secret, Modes: modes, Log: log})
+	if err != nil {
+		return nil, fmt.Errorf("HERALD_WEBHOOK_URL: %w", err)
+	}
+	return v, v.Register(wh)
 }
 
 // botUserID asks Slack who the bot is, so mentions of it can be told from
@@ -276,6 +293,7 @@ func (a *App) Serve(ctx context.Context) error {
 	workerCtx, stopWorker := context.WithCancel(context.WithoutCancel(ctx))
 	go func() { defer close(workerDone); a.Worker.Run(workerCtx) }()
 	go a.pruneReceipts(workerCtx)
+	go a.pruneClaimTokens(workerCtx)
 	go a.Reminders.Run(workerCtx)
 	go a.Engine.Run(workerCtx)
 	if !a.cfg.Embedded() {

@@ -21,6 +21,8 @@ func (a *App) registerTwilio(v *notifications.Vendors, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	// Twilio can fail a page after accepting it (its delivery report):
+	// the page then goes to the next vendor of its mode, never back here.
 	if err := v.Register(sms); err != nil {
 		return err
 	}
@@ -35,5 +37,5 @@ func (a *App) twilioWeb(deps handlers.Deps) *web.TwilioOptions {
 		return nil
 	}
 	return &web.TwilioOptions{AuthToken: a.cfg.TwilioAuthToken, BaseURL: a.cfg.BaseURL, Store: a.Store,
-		Claimer: handlers.NewPhoneActions(deps), Escalator: a.Engine}
+		Claimer: handlers.NewPhoneActions(deps), Escalator: a.Engine, Deliveries: a.Engine}
 }
