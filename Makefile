@@ -48,7 +48,7 @@ fuzz:
 bench-ack:
 	$(GO) test -run '^$$' -bench 'Ack' -benchtime 2000x ./cmd/herald
 
-## bench-engine: the paging engine under load (burst, steady, claim, replicas) on the local PostgreSQL; BENCH_ARGS="--scenario burst --duration 30s" to narrow it
+## bench-engine: the paging engine under load (burst, steady, claim, replicas, fair, storm) on the local PostgreSQL; BENCH_ARGS="--scenario burst --duration 30s" to narrow it
 BENCH_ARGS ?=
 bench-engine:
 	$(GO) build -o bin/herald-bench ./cmd/herald

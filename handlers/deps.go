@@ -141,6 +141,10 @@ type Deps struct {
 	Clock    models.Clock
 	Log      *slog.Logger
 	Keywords []KeywordConfig // from HERALD_KEYWORDS_FILE; see LoadKeywords
+	// Intake is the services and integrations store the alert intake
+	// reads; nil when the intake is not wired.
+	Intake IntakeStore
+
 	// Pager and Directory are the paging engine and its people; nil when
 	// paging is not configured (then nobody is paged, and people are told).
 	Pager     Pager
@@ -164,4 +168,12 @@ func (d Deps) reminderPlan(now time.Time) []models.NewReminder {
 		out = append(out, models.NewReminder{Name: n.Name, FirstRunAt: n.Next(now)})
 	}
 	return out
+}
+
+// IntakeStore is what the alert intake reads about services and
+// integrations; *models.Store implements it.
+type IntakeStore interface {
+	ServiceByName(ctx context.Context, name string) (*models.Service, error)
+	IntegrationServiceIDs(ctx context.Context, integrationID string) ([]string, error)
+	PlanName(ctx context.Context, planID string) (string, error)
 }

@@ -18,6 +18,7 @@ type Pager interface {
 	Escalate(ctx context.Context, incidentID int64, planName string) error
 	PagePeople(ctx context.Context, incidentID int64, role, target, priority, note, by string) (int, error)
 	Claim(ctx context.Context, incidentID int64, by string) error
+	Unclaim(ctx context.Context, incidentID int64) error
 	Resolve(ctx context.Context, incidentID int64, by string) error
 }
 

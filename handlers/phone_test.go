@@ -26,6 +26,7 @@ type phonePager struct {
 }
 
 func (p *phonePager) Escalate(context.Context, int64, string) error { return errors.New("not used") }
+func (p *phonePager) Unclaim(context.Context, int64) error          { return errors.New("not used") }
 func (p *phonePager) PagePeople(context.Context, int64, string, string, string, string, string) (int, error) {
 	return 0, errors.New("not used")
 }

@@ -96,8 +96,19 @@ type Incident struct {
 	ResolvedBy     *ExternalUser `gorm:"foreignKey:ResolvedByID"`
 	// IsReport marks an after-the-fact report rather than a live incident.
 	IsReport bool
-	// AffectedServices is free text until services exist.
+	// AffectedServices is free text from the Slack form.
 	AffectedServices string
+	// ServiceID is the service an alert raised it for (nil from Slack).
+	ServiceID *string
+	// DedupKey makes repeats of an alert, while the incident is open, add
+	// an occurrence instead of a new incident.
+	DedupKey    *string
+	Occurrences int
+	LastSeenAt  *time.Time
+	// DetectedAt is when the monitoring system saw the problem.
+	DetectedAt *time.Time
+	// Context is the alert's context (labels, annotations…) as JSON.
+	Context string
 	// Version grows with every change; the headline post records the
 	// version it shows, so a burst of changes becomes one Slack update.
 	Version   int64

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
@@ -106,6 +107,10 @@ type NewIncident struct {
 	Severity       Severity
 	Source         string
 	Application    string // the integration that raised it, "" from Slack
+	ServiceID      *string
+	DedupKey       string // with ServiceID: a repeat while open adds an occurrence
+	DetectedAt     *time.Time
+	Context        string // JSON
 	IdempotencyKey string
 	ReporterID     *string
 	LeadID         *string
@@ -149,6 +154,14 @@ func (s *Store) CreateIncident(ctx context.Context, n NewIncident) (inc *Inciden
 			return nil, false, err
 		}
 	}
+	dedup := n.DedupKey != "" && n.ServiceID != nil
+	if dedup {
+		if existing, err := s.addOccurrence(ctx, *n.ServiceID, n.DedupKey); err == nil {
+			return existing, false, nil
+		} else if !IsNotFound(err) {
+			return nil, false, err
+		}
+	}
 	err = s.InTx(ctx, func(tx *Store) error {
 		var number int64
 		if err := tx.db.Raw(`UPDATE counters SET value = value + 1 WHERE name = 'incident_number' RETURNING value`).Scan(&number).Error; err != nil {
@@ -159,7 +172,12 @@ func (s *Store) CreateIncident(ctx context.Context, n NewIncident) (inc *Inciden
 			Number: number, Title: n.Title, Summary: n.Summary, Impact: n.Impact, Severity: n.Severity,
 			Status: StatusInvestigating, Source: n.Source, Application: n.Application, ReporterID: n.ReporterID, LeadID: n.LeadID,
 			IsReport: n.IsReport, AffectedServices: n.Services, Version: 1,
+			ServiceID: n.ServiceID, DetectedAt: utcPtr(n.DetectedAt), Context: n.Context, Occurrences: 1, LastSeenAt: &now,
 			ReportedAt: now, CreatedAt: now, UpdatedAt: now,
+		}
+		if dedup {
+			k := n.DedupKey
+			inc.DedupKey = &k
 		}
 		if n.IdempotencyKey != "" {
 			k := n.IdempotencyKey
@@ -191,6 +209,16 @@ func (s *Store) CreateIncident(ctx context.Context, n NewIncident) (inc *Inciden
 	if errors.Is(err, gorm.ErrDuplicatedKey) && n.IdempotencyKey != "" {
 		// A concurrent declaration with the same key won the race.
 		existing, gerr := s.incidentByIdempotencyKey(ctx, n.IdempotencyKey)
+		if gerr == nil {
+			return existing, false, nil
+		}
+		if !IsNotFound(gerr) {
+			return nil, false, gerr
+		}
+	}
+	if errors.Is(err, gorm.ErrDuplicatedKey) && dedup {
+		// A concurrent alert with the same dedup key opened it first.
+		existing, gerr := s.addOccurrence(ctx, *n.ServiceID, n.DedupKey)
 		if gerr != nil {
 			return nil, false, gerr
 		}
@@ -295,4 +323,21 @@ func (s *Store) HeadlinePostFor(ctx context.Context, incidentID int64) (*Headlin
 		return nil, fmt.Errorf("loading headline post: %w", err)
 	}
 	return &hp, nil
+}
+
+// addOccurrence records a repeat of an alert on the open incident of its
+// service and dedup key, and returns that incident (not found when none
+// is open).
+func (s *Store) addOccurrence(ctx context.Context, serviceID, dedupKey string) (*Incident, error) {
+	now := s.clock.Now().UTC()
+	var ids []int64
+	err := s.db.WithContext(ctx).Raw(`UPDATE incidents SET occurrences = occurrences + 1, last_seen_at = ?
+		WHERE service_id = ? AND dedup_key = ? AND resolved_at IS NULL RETURNING id`, now, serviceID, dedupKey).Scan(&ids).Error
+	if err != nil {
+		return nil, fmt.Errorf("recording an occurrence: %w", err)
+	}
+	if len(ids) == 0 {
+		return nil, fmt.Errorf("no open incident for the dedup key: %w", gorm.ErrRecordNotFound)
+	}
+	return s.IncidentByID(ctx, ids[0])
 }

@@ -184,7 +184,7 @@ func (a *App) wire(ctx context.Context, clock models.Clock, o BuildOptions) erro
 		log.Info("keyword replies loaded", "file", cfg.KeywordsFile, "keywords", len(keywords))
 	}
 	deps := handlers.Deps{
-		Store: a.Store, Slack: a.Slack, Clock: clock, Log: log, Pager: a.Engine, Directory: a.Store, PlanOwners: a.Store, Keywords: keywords,
+		Store: a.Store, Slack: a.Slack, Clock: clock, Log: log, Pager: a.Engine, Intake: a.Store, Directory: a.Store, PlanOwners: a.Store, Keywords: keywords,
 		Settings: handlers.Settings{
 			BaseURL: cfg.BaseURL, IncidentChannelName: cfg.IncidentChannelName, IncidentChannelID: cfg.IncidentChannelID,
 			ReportsChannelName: cfg.ReportsChannelName, BotName: cfg.IncidentBotName, BotUserID: botUserID,
