@@ -246,3 +246,19 @@ func (s *Store) PlanName(ctx context.Context, planID string) (string, error) {
 	}
 	return names[0], nil
 }
+
+// TakeQuota spends one request of an integration's per-minute quota (all
+// replicas together) and reports whether it was within quota and, if not,
+// how long until the next minute starts.
+func (s *Store) TakeQuota(ctx context.Context, integrationID string, perMinute int) (bool, time.Duration, error) {
+	if perMinute <= 0 {
+		return true, 0, nil
+	}
+	now := s.clock.Now().UTC()
+	window := now.Truncate(time.Minute)
+	got, err := s.TakeSendTokens(ctx, "quota:"+integrationID, window, 1, perMinute)
+	if err != nil {
+		return false, 0, err
+	}
+	return got == 1, window.Add(time.Minute).Sub(now), nil
+}

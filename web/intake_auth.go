@@ -1,0 +1,95 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/heraldhq/herald/models"
+)
+
+// IntegrationAuth authenticates monitoring integrations by their keys and
+// spends their request quotas; *models.Store implements it.
+type IntegrationAuth interface {
+	AuthenticateKey(ctx context.Context, key string) (*models.Integration, error)
+	TakeQuota(ctx context.Context, integrationID string, perMinute int) (bool, time.Duration, error)
+}
+
+// APIError is the JSON error of the public API: what is wrong and, for a
+// bad field, which (a JSON path such as "context.labels").
+type APIError struct {
+	Error string `json:"error"`
+	Field string `json:"field,omitempty"`
+}
+
+// apiError answers with an APIError.
+func apiError(c echo.Context, status int, field, format string, args ...any) error {
+	return c.JSON(status, APIError{Error: fmt.Sprintf(format, args...), Field: field})
+}
+
+// integrationKey is the echo.Context key of the authenticated integration.
+const integrationKey = "herald.integration"
+
+// integrationOf is the integration requireIntegration authenticated.
+func integrationOf(c echo.Context) *models.Integration {
+	in, _ := c.Get(integrationKey).(*models.Integration)
+	return in
+}
+
+// requireIntegration authenticates "Authorization: Bearer <key>" before
+// anything of the body is read (401, nothing stored), then spends one
+// request of the integration's quota (429 with Retry-After, nothing
+// stored).
+func requireIntegration(auth IntegrationAuth) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			ctx := c.Request().Context()
+			token, ok := strings.CutPrefix(c.Request().Header.Get("Authorization"), "Bearer ")
+			if !ok || strings.TrimSpace(token) == "" {
+				c.Response().Header().Set("WWW-Authenticate", `Bearer realm="herald"`)
+				return apiError(c, http.StatusUnauthorized, "", "missing integration key: send Authorization: Bearer <key>")
+			}
+			in, err := auth.AuthenticateKey(ctx, strings.TrimSpace(token))
+			if errors.Is(err, models.ErrBadKey) {
+				c.Response().Header().Set("WWW-Authenticate", `Bearer realm="herald", error="invalid_token"`)
+				return apiError(c, http.StatusUnauthorized, "", "integration key not accepted (unknown, revoked or wrong)")
+			}
+			if err != nil {
+				return err
+			}
+			ok, wait, err := auth.TakeQuota(ctx, in.ID, in.QuotaPerMinute)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				c.Response().Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
+				return apiError(c, http.StatusTooManyRequests, "", "integration %s is over its quota of %d requests a minute; retry after the Retry-After seconds", in.Name, in.QuotaPerMinute)
+			}
+			c.Set(integrationKey, in)
+			return next(c)
+		}
+	}
+}
+
+// readAPIBody reads a request body of at most max bytes. Its errors are
+// *echo.HTTPError (413 beyond max, 400 unreadable), which the server's
+// error handler answers as {"error": …}: return them as they are.
+func readAPIBody(c echo.Context, max int64) ([]byte, error) {
+	body, err := io.ReadAll(http.MaxBytesReader(c.Response(), c.Request().Body, max))
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		return nil, echo.NewHTTPError(http.StatusRequestEntityTooLarge, fmt.Sprintf("request body is larger than %d bytes", max))
+	}
+	if err != nil {
+		return nil, echo.NewHTTPError(http.StatusBadRequest, "could not read the request body")
+	}
+	return body, nil
+}
