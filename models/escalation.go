@@ -40,6 +40,9 @@ type Escalation struct {
 	ID            int64
 	IncidentID    int64
 	PlanVersionID int64
+	// Application is the incident's FairnessKey: due checks take turns
+	// between applications.
+	Application   string
 	State         string
 	Step          int
 	StepStartedAt time.Time
@@ -108,7 +111,15 @@ var ErrEscalationExists = errors.New("incident is already escalating")
 // first check is due at once.
 func (s *Store) StartEscalation(ctx context.Context, incidentID, planVersionID int64) (*Escalation, error) {
 	now := s.clock.Now().UTC()
+	var apps []string
+	if err := s.db.WithContext(ctx).Model(&Incident{}).Where("id = ?", incidentID).
+		Pluck("CASE WHEN application <> '' THEN application ELSE source END", &apps).Error; err != nil {
+		return nil, fmt.Errorf("reading the application of incident %d: %w", incidentID, err)
+	}
 	e := Escalation{IncidentID: incidentID, PlanVersionID: planVersionID, State: EscalationActive, StepStartedAt: now, NextCheckAt: &now, CreatedAt: now, UpdatedAt: now}
+	if len(apps) == 1 {
+		e.Application = apps[0]
+	}
 	res := s.db.WithContext(ctx).Clauses(clause.OnConflict{DoNothing: true}).Create(&e)
 	if res.Error != nil {
 		return nil, fmt.Errorf("starting escalation: %w", res.Error)
@@ -128,21 +139,82 @@ func (s *Store) EscalationOf(ctx context.Context, incidentID int64) (*Escalation
 	return &e, nil
 }
 
-// LeaseDueEscalations hands active escalations whose check is due to owner.
+// LeaseDueEscalations hands active escalations whose check is due to
+// owner: oldest first, in equal shares between applications when several
+// have checks due (what a share leaves goes to the oldest of any).
 func (s *Store) LeaseDueEscalations(ctx context.Context, owner string, limit int, lease time.Duration) ([]Escalation, error) {
 	now := s.clock.Now().UTC()
+	var apps []string
+	err := s.db.WithContext(ctx).Raw(`WITH RECURSIVE apps(app) AS (
+			SELECT MIN(application) FROM escalations WHERE state = 'active' AND next_check_at <= ?
+			UNION ALL
+			SELECT (SELECT MIN(e.application) FROM escalations e
+				WHERE e.state = 'active' AND e.next_check_at <= ? AND e.application > apps.app)
+			FROM apps WHERE apps.app IS NOT NULL)
+		SELECT app FROM apps WHERE app IS NOT NULL LIMIT ?`, now, now, limit).Scan(&apps).Error
+	if err != nil {
+		return nil, fmt.Errorf("listing applications with due checks: %w", err)
+	}
+	var out []Escalation
+	if len(apps) > 1 {
+		if out, err = s.leaseChecksFair(ctx, owner, apps, (limit+len(apps)-1)/len(apps), now, lease); err != nil {
+			return nil, err
+		}
+	}
+	if len(out) >= limit {
+		return out, nil
+	}
 	lock := ""
 	if s.Dialect() == DialectPostgres {
 		lock = "FOR UPDATE SKIP LOCKED"
 	}
-	var out []Escalation
-	err := s.db.WithContext(ctx).Raw(`UPDATE escalations SET lease_owner = ?, lease_until = ?
+	var rest []Escalation
+	err = s.db.WithContext(ctx).Raw(`UPDATE escalations SET lease_owner = ?, lease_until = ?
 		WHERE id IN (SELECT id FROM escalations
-			WHERE state = 'active' AND next_check_at <= ? AND (lease_until IS NULL OR lease_until < ?)
+			WHERE `+dueCheck+`
 			ORDER BY next_check_at LIMIT ? `+lock+`)
-		RETURNING *`, owner, now.Add(lease), now, now, limit).Find(&out).Error
+		RETURNING *`, owner, now.Add(lease), now, now, limit-len(out)).Find(&rest).Error
 	if err != nil {
 		return nil, fmt.Errorf("leasing escalations: %w", err)
+	}
+	return append(out, rest...), nil
+}
+
+// dueCheck is the condition on an escalation whose check is due and not
+// leased (or whose lease ran out).
+const dueCheck = `state = 'active' AND next_check_at <= ? AND (lease_until IS NULL OR lease_until < ?)`
+
+// leaseChecksFair leases up to per due checks of each application (one
+// statement on PostgreSQL, one per application on SQLite).
+func (s *Store) leaseChecksFair(ctx context.Context, owner string, apps []string, per int, now time.Time, lease time.Duration) ([]Escalation, error) {
+	var out []Escalation
+	if s.Dialect() == DialectPostgres {
+		values := make([]string, len(apps))
+		args := []any{owner, now.Add(lease)}
+		for i, a := range apps {
+			values[i] = "(?::text)"
+			args = append(args, a)
+		}
+		args = append(args, now, now, per)
+		err := s.db.WithContext(ctx).Raw(`UPDATE escalations SET lease_owner = ?, lease_until = ?
+			WHERE id IN (SELECT q.id FROM (VALUES `+strings.Join(values, ", ")+`) AS apps(app)
+				CROSS JOIN LATERAL (SELECT id FROM escalations WHERE `+dueCheck+` AND application = apps.app
+					ORDER BY next_check_at LIMIT ? FOR UPDATE SKIP LOCKED) q)
+			RETURNING *`, args...).Find(&out).Error
+		if err != nil {
+			return nil, fmt.Errorf("leasing escalations in turns: %w", err)
+		}
+		return out, nil
+	}
+	for _, a := range apps {
+		var got []Escalation
+		err := s.db.WithContext(ctx).Raw(`UPDATE escalations SET lease_owner = ?, lease_until = ?
+			WHERE id IN (SELECT id FROM escalations WHERE `+dueCheck+` AND application = ? ORDER BY next_check_at LIMIT ?)
+			RETURNING *`, owner, now.Add(lease), now, now, a, per).Find(&got).Error
+		if err != nil {
+			return nil, fmt.Errorf("leasing escalations of application %q: %w", a, err)
+		}
+		out = append(out, got...)
 	}
 	return out, nil
 }
@@ -650,8 +722,14 @@ func (s *Store) RenewSendLeases(ctx context.Context, owner string, ids []int64, 
 	var n int64
 	for start := 0; start < len(ids); start += 1000 {
 		chunk := ids[start:min(start+1000, len(ids))]
-		res := s.db.WithContext(ctx).Model(&Message{}).Where("id IN ? AND status = ? AND lease_owner = ?", chunk, MessageSending, owner).
-			Update("lease_until", until.UTC())
+		// Rows a finisher holds are skipped, not waited for: waiting on
+		// them while holding others (in another order) would deadlock,
+		// and they are being finished anyway.
+		sub := "SELECT id FROM messages WHERE id IN ? AND status = ? AND lease_owner = ?"
+		if s.Dialect() == DialectPostgres {
+			sub += " FOR UPDATE SKIP LOCKED"
+		}
+		res := s.db.WithContext(ctx).Exec(`UPDATE messages SET lease_until = ? WHERE id IN (`+sub+`)`, until.UTC(), chunk, MessageSending, owner)
 		if res.Error != nil {
 			return n, fmt.Errorf("renewing send leases: %w", res.Error)
 		}

@@ -68,3 +68,43 @@ func TestLeaseQueuedMessagesTakesTurns(t *testing.T) {
 		}
 	})
 }
+
+// TestLeaseDueEscalationsTakesTurns: checks due for a noisy application
+// do not hold back another application's newer one.
+func TestLeaseDueEscalationsTakesTurns(t *testing.T) {
+	t.Parallel()
+	forEachEscDB(t, func(t *testing.T, f *escFixture) {
+		start := func(app string) *models.Escalation {
+			t.Helper()
+			inc, _, err := f.s.CreateIncident(f.ctx, models.NewIncident{Title: "x", Application: app, Source: "api"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			e, err := f.s.StartEscalation(f.ctx, inc.ID, f.pv.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			f.clock.Advance(time.Millisecond)
+			return e
+		}
+		for range 10 {
+			start("noisy")
+		}
+		quiet := start("quiet")
+		if quiet.Application != "quiet" {
+			t.Fatalf("escalation application %q", quiet.Application)
+		}
+		slack := start("") // declared from the API with no application: its source
+		got, err := f.s.LeaseDueEscalations(f.ctx, "a", 4, time.Minute)
+		if err != nil {
+			t.Fatal(err)
+		}
+		apps := map[string]int{}
+		for _, e := range got {
+			apps[e.Application]++
+		}
+		if len(got) != 4 || apps["quiet"] != 1 || apps["api"] != 1 || apps["noisy"] != 2 || slack.Application != "api" {
+			t.Fatalf("leased %v (%d), want the quiet and api checks among the first 4", apps, len(got))
+		}
+	})
+}

@@ -116,6 +116,17 @@ type Incident struct {
 	UpdatedAt time.Time
 }
 
+// FairnessKey is whose turn its pages and checks take when the engine
+// shares its work between sources: the application that raised it, else
+// where it was declared (Slack, the API). StartEscalation computes the
+// same in SQL.
+func (i *Incident) FairnessKey() string {
+	if i.Application != "" {
+		return i.Application
+	}
+	return i.Source
+}
+
 // IsOpen reports whether the incident is not resolved.
 func (i *Incident) IsOpen() bool { return i.Status != StatusResolved }
 

@@ -684,7 +684,7 @@ func (e *Engine) newMessage(ctx context.Context, inc *models.Incident, esc *mode
 	return models.Message{
 		IncidentID: &id, EscalationID: &escID, PlanVersionID: &pv, Step: step, Notification: ni, SendIndex: k,
 		PersonID: &personID, Role: n.Role, Target: n.Target, Mode: string(mode), Priority: n.Priority,
-		Subject: subject, Body: body, ClaimCode: code, Optional: n.Optional, Application: fairnessKey(inc),
+		Subject: subject, Body: body, ClaimCode: code, Optional: n.Optional, Application: inc.FairnessKey(),
 		Status: models.MessageQueued, NotBefore: now, CreatedAt: now,
 	}
 }
@@ -701,7 +701,7 @@ func (e *Engine) channelMessage(ctx context.Context, inc *models.Incident, esc *
 	return models.Message{
 		IncidentID: &id, EscalationID: &escID, PlanVersionID: &pv, Step: step, Notification: ni, SendIndex: k,
 		Role: n.Role, Target: n.Target, Mode: string(ModeSlack), Priority: n.Priority,
-		Subject: subject, Body: body, ClaimCode: code, Optional: n.Optional, Application: fairnessKey(inc),
+		Subject: subject, Body: body, ClaimCode: code, Optional: n.Optional, Application: inc.FairnessKey(),
 		Status: models.MessageQueued, NotBefore: now, CreatedAt: now,
 	}
 }
@@ -712,7 +712,7 @@ func (e *Engine) nobodyMessage(inc *models.Incident, esc *models.Escalation, ste
 	id, pv, escID := inc.ID, esc.PlanVersionID, esc.ID
 	return models.Message{
 		IncidentID: &id, EscalationID: &escID, PlanVersionID: &pv, Step: step, Notification: ni, SendIndex: k,
-		Role: n.Role, Target: n.Target, Priority: n.Priority, Optional: n.Optional, Application: fairnessKey(inc),
+		Role: n.Role, Target: n.Target, Priority: n.Priority, Optional: n.Optional, Application: inc.FairnessKey(),
 		Status: models.MessageFailed, Error: fmt.Sprintf("%s %q %s", n.Role, n.Target, why), NotBefore: now, CreatedAt: now,
 	}
 }
@@ -724,7 +724,7 @@ func (e *Engine) throttledMessage(inc *models.Incident, esc *models.Escalation, 
 	return models.Message{
 		IncidentID: &id, EscalationID: &escID, PlanVersionID: &pv, Step: step, Notification: ni, SendIndex: k,
 		PersonID: &personID, Role: n.Role, Target: n.Target, Mode: string(mode), Priority: n.Priority, Optional: n.Optional,
-		Application: fairnessKey(inc), Status: models.MessageSuppressed, Error: models.ThrottledDetail, NotBefore: now, CreatedAt: now,
+		Application: inc.FairnessKey(), Status: models.MessageSuppressed, Error: models.ThrottledDetail, NotBefore: now, CreatedAt: now,
 	}
 }
 
@@ -742,14 +742,4 @@ func claimCode() string {
 		return "000000"
 	}
 	return fmt.Sprintf("%06d", n.Int64()+100000)
-}
-
-// fairnessKey is whose turn a page takes when the sender shares its slots
-// between sources: the application that raised the incident, else where
-// it was declared (Slack, the API).
-func fairnessKey(inc *models.Incident) string {
-	if inc.Application != "" {
-		return inc.Application
-	}
-	return inc.Source
 }

@@ -40,7 +40,7 @@ func (e *Engine) PagePeople(ctx context.Context, incidentID int64, role, target,
 			id, person := inc.ID, p
 			msgs = append(msgs, models.Message{
 				IncidentID: &id, PersonID: &person, Role: role, Target: target, Mode: string(mode), Priority: priority,
-				Subject: subject, Body: body, ClaimCode: code, Application: fairnessKey(inc), Status: models.MessageQueued, NotBefore: now, CreatedAt: now,
+				Subject: subject, Body: body, ClaimCode: code, Application: inc.FairnessKey(), Status: models.MessageQueued, NotBefore: now, CreatedAt: now,
 			})
 		}
 	}
