@@ -33,6 +33,7 @@ scenarios:
   fair      a noisy application's burst of --n, then --quiet incidents of a
             quiet one: their pages must not wait behind the noisy backlog
   storm     a burst of --n on a plan with aggregation: batched pages
+  ingest    --n PUT /api/v1/incidents from 64 clients against herald serve
   all       every scenario in turn`
 
 // benchCommand is `herald bench`.
@@ -167,7 +168,7 @@ func benchEngine(ctx context.Context, args []string, stdout, stderr io.Writer) e
 }
 
 // benchScenarios are the scenarios, in the order "all" runs them.
-var benchScenarios = []string{"burst", "steady", "claim", "replicas", "fair", "storm"}
+var benchScenarios = []string{"burst", "steady", "claim", "replicas", "fair", "storm", "ingest"}
 
 func runScenario(ctx context.Context, c benchConfig, name string, stderr io.Writer) (r ScenarioResult) {
 	r = ScenarioResult{Name: name, Figures: map[string]any{}}
@@ -190,6 +191,8 @@ func runScenario(ctx context.Context, c benchConfig, name string, stderr io.Writ
 		err = env.fair(ctx, &r)
 	case "storm":
 		err = env.storm(ctx, &r)
+	case "ingest":
+		err = env.ingest(ctx, &r)
 	}
 	if err != nil {
 		r.Error = err.Error()
