@@ -47,6 +47,12 @@ func (e *Engine) ReportDelivery(ctx context.Context, r models.DeliveryReport) (m
 	pause := 10 * time.Millisecond
 	for {
 		res, changes, err := s.RecordDelivery(ctx, r, vendors)
+		if err != nil && ctx.Err() != nil {
+			// The caller gave up (Twilio's request ended) mid-record: the
+			// transaction rolled back, so the report was not applied.
+			res, err = models.DeliveryEarly, nil
+			deadline = time.Time{}
+		}
 		if err != nil {
 			return res, err
 		}
