@@ -7,7 +7,9 @@ import (
 // RegisterBuiltins adds every built-in handler to reg. This is the one list
 // of what Herald does out of the box; cmd/herald calls it once.
 func RegisterBuiltins(reg *bot.Registries, d Deps) error {
-	d.notifications = reg.Notifications
+	if d.Reminders == nil {
+		d.Reminders = reg.Notifications
+	}
 	steps := []error{
 		// Declaring.
 		reg.Slash.Register(declareSlash(d)),

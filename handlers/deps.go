@@ -153,18 +153,20 @@ type Deps struct {
 	// nil: the channel only.
 	PlanOwners PlanOwnerLookup
 
-	// notifications is set by RegisterBuiltins: new and re-opened
-	// incidents get every registered reminder.
-	notifications *bot.NotificationRegistry
+	// Reminders are the recurring notifications new and re-opened
+	// incidents get (declared in Slack or raised by the intake).
+	// RegisterBuiltins fills it from the registries when nil; set it
+	// before building anything else from these Deps (handlers.NewIntake).
+	Reminders *bot.NotificationRegistry
 }
 
 // reminderPlan schedules every registered reminder from now.
 func (d Deps) reminderPlan(now time.Time) []models.NewReminder {
-	if d.notifications == nil {
+	if d.Reminders == nil {
 		return nil
 	}
 	var out []models.NewReminder
-	for _, n := range d.notifications.All() {
+	for _, n := range d.Reminders.All() {
 		out = append(out, models.NewReminder{Name: n.Name, FirstRunAt: n.Next(now)})
 	}
 	return out
@@ -176,4 +178,7 @@ type IntakeStore interface {
 	ServiceByName(ctx context.Context, name string) (*models.Service, error)
 	IntegrationServiceIDs(ctx context.Context, integrationID string) ([]string, error)
 	PlanName(ctx context.Context, planID string) (string, error)
+	// PlanByName and ServicesByID check plan-only alerts (intake_plan.go).
+	PlanByName(ctx context.Context, name string) (*models.Plan, error)
+	ServicesByID(ctx context.Context, ids []string) (map[string]*models.Service, error)
 }

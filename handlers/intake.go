@@ -23,6 +23,8 @@ type Intake struct {
 // AlertSuppressor decides whether a new alert pages: a non-empty reason
 // (a maintenance window, a silence) records it without paging.
 type AlertSuppressor interface {
+	// svc is nil for a plan-only alert (the Iris API): only what matches
+	// the alert itself (labels, context) can hold it.
 	Suppressed(ctx context.Context, svc *models.Service, alert *NewAlert) (reason string, err error)
 }
 
@@ -75,6 +77,7 @@ const (
 	PagingRepeat      = "repeat of an open incident: occurrence added, nobody paged again"
 	PagingSuppressed  = "suppressed: "
 	PagingStarted     = "paging with plan "
+	PagingFailed      = "paging could not start, nobody paged: "
 	PagingUnavailable = "paging is not configured on this server: nobody paged"
 )
 
@@ -106,7 +109,14 @@ func (in *Intake) ServiceFor(ctx context.Context, integ *models.Integration, nam
 // Open raises an incident for a service (or adds an occurrence to the
 // open one with the same dedup key) and starts its plan.
 func (in *Intake) Open(ctx context.Context, a NewAlert) (*AlertResult, error) {
-	svc, err := in.ServiceFor(ctx, a.Integration, a.Service)
+	var svc *models.Service
+	var err error
+	if a.Service == "" && a.Plan != "" {
+		// Plan-only (the Iris API): no service; see planAllowed.
+		err = in.planAllowed(ctx, a.Integration, a.Plan)
+	} else {
+		svc, err = in.ServiceFor(ctx, a.Integration, a.Service)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -117,7 +127,7 @@ func (in *Intake) Open(ctx context.Context, a NewAlert) (*AlertResult, error) {
 		}
 	}
 	sev := a.Severity
-	if sev == models.SeverityUnset {
+	if sev == models.SeverityUnset && svc != nil {
 		sev = svc.DefaultSeverity
 	}
 	source := a.Source
@@ -125,9 +135,12 @@ func (in *Intake) Open(ctx context.Context, a NewAlert) (*AlertResult, error) {
 		source = "api"
 	}
 	n := models.NewIncident{
-		Title: a.Title, Summary: a.Message, Severity: sev, Source: source, ServiceID: &svc.ID,
-		DedupKey: a.DedupKey, DetectedAt: a.DetectedAt, Context: a.Context, Services: svc.Name,
+		Title: a.Title, Summary: a.Message, Severity: sev, Source: source,
+		DedupKey: a.DedupKey, DetectedAt: a.DetectedAt, Context: a.Context,
 		Reminders: in.d.reminderPlan(in.d.Clock.Now()),
+	}
+	if svc != nil {
+		n.ServiceID, n.Services = &svc.ID, svc.Name
 	}
 	if a.Integration != nil {
 		n.Application = a.Integration.Name
@@ -154,7 +167,7 @@ func (in *Intake) Open(ctx context.Context, a NewAlert) (*AlertResult, error) {
 		res.Paging = PagingRepeat
 		return res, nil
 	}
-	in.d.Log.InfoContext(ctx, "incident raised", "incident", inc.Number, "service", svc.Name, "application", n.Application, "severity", int(sev))
+	in.d.Log.InfoContext(ctx, "incident raised", "incident", inc.Number, "service", n.Services, "plan", plan, "application", n.Application, "severity", int(sev))
 	res.Paging, err = in.startPaging(ctx, inc, svc, plan, &a)
 	return res, err
 }
@@ -182,7 +195,14 @@ func (in *Intake) startPaging(ctx context.Context, inc *models.Incident, svc *mo
 	}
 	err := in.d.Pager.Escalate(ctx, inc.ID, plan)
 	if err != nil && !errors.Is(err, models.ErrEscalationExists) {
-		return "", fmt.Errorf("%w %q: %w", ErrUnknownPlan, plan, err)
+		// The incident is stored: failing the request now would make the
+		// sender retry, find it open and never page. Say so loudly instead.
+		in.d.Log.ErrorContext(ctx, "raised incident could not start paging", "incident", inc.Number, "plan", plan, "err", err)
+		text := fmt.Sprintf("🚨 Paging could not start with plan %q (%v): nobody was paged. Page someone with @%s page.", plan, err, in.d.Settings.BotName)
+		if _, jerr := in.d.Store.EnqueueJobs(ctx, noticeJob(inc, text)); jerr != nil {
+			return "", errors.Join(err, jerr)
+		}
+		return PagingFailed + err.Error(), note(text)
 	}
 	return PagingStarted + plan, nil
 }

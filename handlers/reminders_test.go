@@ -46,7 +46,7 @@ func newReminderRig(t *testing.T, dialect string) *reminderRig {
 	if err := RegisterBuiltins(reg, d); err != nil {
 		t.Fatal(err)
 	}
-	d.notifications = reg.Notifications
+	d.Reminders = reg.Notifications
 	return &reminderRig{store: db.Store, fake: fake, clock: clock, reg: reg, deps: d}
 }
 

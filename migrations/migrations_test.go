@@ -50,6 +50,11 @@ var storedModels = []any{
 	&models.MessageChange{},
 	&models.ClaimToken{},
 	&models.RateLimit{},
+	&models.MaintenanceWindow{},
+	&models.Heartbeat{},
+	&models.IrisIncident{},
+	&models.IncidentAlert{},
+	&models.APIAnswer{},
 }
 
 // nullableTypes scan SQL NULL without error.

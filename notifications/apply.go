@@ -86,6 +86,11 @@ type Report struct {
 	DryRun                          bool
 	Prune                           bool
 	People, Teams, Templates, Plans Counts
+	// Services, integrations, heartbeats and maintenance windows
+	// (apply_services.go).
+	Services, Integrations, Heartbeats, Maintenance Counts
+	// KeysToMint are the integrations that have no key yet.
+	KeysToMint []string `json:",omitempty"`
 	// Changes are in the order they were made.
 	Changes []Change
 	// Prunable are the things the file does not declare, which --prune
@@ -105,8 +110,10 @@ func (r *Report) counts(kind string) *Counts {
 		return &r.Teams
 	case KindTemplate:
 		return &r.Templates
-	default:
+	case KindPlan:
 		return &r.Plans
+	default:
+		return r.serviceCounts(kind)
 	}
 }
 
@@ -132,6 +139,7 @@ func (r *Report) String() string {
 	fmt.Fprintf(&b, "teams:     %s\n", r.Teams)
 	fmt.Fprintf(&b, "templates: %s\n", r.Templates)
 	fmt.Fprintf(&b, "plans:     %s\n", r.Plans)
+	r.writeServiceCounts(&b)
 	for _, c := range r.Changes {
 		fmt.Fprintf(&b, "  %s\n", c)
 	}
@@ -145,6 +153,7 @@ func (r *Report) String() string {
 	for _, w := range r.Warnings {
 		fmt.Fprintf(&b, "warning: %s\n", w)
 	}
+	r.writeKeyNotes(&b)
 	return b.String()
 }
 
@@ -175,9 +184,14 @@ func Apply(ctx context.Context, store *models.Store, c *Catalog, o ApplyOptions)
 		if err != nil {
 			return err
 		}
+		ss, err := loadServiceState(a.db)
+		if err != nil {
+			return err
+		}
 		var ex *Existing
 		if !o.Prune {
 			ex = st.existing()
+			ss.addExisting(ex, st)
 		}
 		warnings, err := c.Validate(ex)
 		if err != nil {
@@ -188,6 +202,9 @@ func Apply(ctx context.Context, store *models.Store, c *Catalog, o ApplyOptions)
 			return ErrPruneEverything
 		}
 		if err := a.apply(st, c); err != nil {
+			return err
+		}
+		if err := a.applyServices(ss, c); err != nil {
 			return err
 		}
 		if o.DryRun {
@@ -911,9 +928,13 @@ type ExportOptions struct {
 // out.
 func Export(ctx context.Context, store *models.Store, o ExportOptions) (*Catalog, error) {
 	var st *state
+	var ss *serviceState
 	err := store.InTx(ctx, func(tx *models.Store) error {
 		var err error
-		st, err = loadState(tx.DB().WithContext(ctx))
+		if st, err = loadState(tx.DB().WithContext(ctx)); err != nil {
+			return err
+		}
+		ss, err = loadServiceState(tx.DB().WithContext(ctx))
 		return err
 	})
 	if err != nil {
@@ -995,6 +1016,9 @@ func Export(ctx context.Context, store *models.Store, o ExportOptions) (*Catalog
 			spec.Steps = append(spec.Steps, step)
 		}
 		c.Plans = append(c.Plans, spec)
+	}
+	if err := ss.export(c, st); err != nil {
+		return nil, err
 	}
 	return c, nil
 }

@@ -25,6 +25,12 @@ type Catalog struct {
 	Teams     []TeamSpec     `yaml:"teams,omitempty"`
 	Templates []TemplateSpec `yaml:"templates,omitempty"`
 	Plans     []PlanSpec     `yaml:"plans,omitempty"`
+	// Services, integrations, heartbeats and maintenance windows: see
+	// catalog_services.go.
+	Services     []ServiceSpec     `yaml:"services,omitempty"`
+	Integrations []IntegrationSpec `yaml:"integrations,omitempty"`
+	Heartbeats   []HeartbeatSpec   `yaml:"heartbeats,omitempty"`
+	Maintenance  []MaintenanceSpec `yaml:"maintenance,omitempty"`
 }
 
 // PersonSpec declares a person. Name is the handle plans and teams use; it
@@ -288,6 +294,11 @@ type Existing struct {
 	People    map[string]string
 	Teams     map[string]bool
 	Templates map[string]bool
+	// Active plans, services, and integrations (to the names of their
+	// services).
+	Plans        map[string]bool
+	Services     map[string]bool
+	Integrations map[string][]string
 }
 
 var (
@@ -323,6 +334,7 @@ func (c *Catalog) Validate(ex *Existing) (warnings []string, err error) {
 	for i := range c.Plans {
 		v.plan(i, plans)
 	}
+	v.validateServices()
 	if len(v.errs) > 0 {
 		return v.warnings, v.errs
 	}

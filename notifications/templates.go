@@ -65,13 +65,27 @@ func (t *templates) load(ctx context.Context, name string) (TemplateModes, error
 }
 
 // TemplateData is what a message template sees. A name that is not here
-// renders as "<no value>": visible, and the page still goes out.
+// renders as "<no value>": visible, and the page still goes out. Context
+// is the alert's context object ({{.Context.notes}}, as Iris templates
+// used {{ notes }}); empty when the incident has none.
 func TemplateData(inc *models.Incident, n models.PlanNotification, code string) map[string]any {
 	return map[string]any{
 		"Number": inc.Number, "Title": inc.Title, "Summary": inc.Summary, "Impact": inc.Impact,
 		"Severity": inc.Severity.String(), "Status": string(inc.Status), "Priority": n.Priority,
-		"Role": n.Role, "Target": n.Target, "ClaimCode": code,
+		"Role": n.Role, "Target": n.Target, "ClaimCode": code, "Context": ContextMap(inc.Context),
 	}
+}
+
+// ContextMap decodes an incident's context (a JSON object) for templates;
+// anything else gives an empty map, so {{.Context.x}} never fails.
+func ContextMap(raw string) map[string]any {
+	out := map[string]any{}
+	if raw != "" {
+		if err := json.Unmarshal([]byte(raw), &out); err != nil || out == nil {
+			return map[string]any{}
+		}
+	}
+	return out
 }
 
 // RenderTemplate renders one template text with data.

@@ -42,6 +42,7 @@ func registerAdmin(e *echo.Echo, api AdminAPI, key string, maxBody int64) {
 	g.PUT("/config", a.apply)
 	g.POST("/notifications", a.notify)
 	a.registerVerification(g)
+	a.registerIntegrations(g)
 }
 
 // authenticate compares digests in constant time, before any body is read.

@@ -54,6 +54,21 @@ type Options struct {
 	// set, authenticated with AdminAPIKey.
 	Admin       AdminAPI
 	AdminAPIKey string
+	// Intake, IntegrationAuth and IntakeStore serve the incidents API
+	// (/api/v1/incidents, integration keys) when all are set.
+	Intake          IncidentsAPI
+	IntegrationAuth IntegrationAuth
+	IntakeStore     IncidentsStore
+	// Webhooks serves the monitoring webhooks (/api/v1/webhooks/...:
+	// Alertmanager, Grafana, generic); nil leaves them out.
+	Webhooks *WebhookOptions
+	// Maintenance serves /api/v1/maintenance (admin key); Heartbeats
+	// serves POST /api/v1/heartbeat (integration keys, IntegrationAuth).
+	Maintenance MaintenanceAPI
+	Heartbeats  HeartbeatReceiver
+	// Iris serves the Iris-compatible API (/v0, HMAC-signed by
+	// integrations); nil leaves it out.
+	Iris *IrisOptions
 	// MaxBodyBytes bounds request bodies (default 1 MiB; Slack's are far
 	// smaller).
 	MaxBodyBytes int64
@@ -100,6 +115,21 @@ func New(o Options) *echo.Echo {
 	}
 	if o.Admin != nil && o.AdminAPIKey != "" {
 		registerAdmin(e, o.Admin, o.AdminAPIKey, int64(notifications.MaxCatalogBytes))
+	}
+	if o.Intake != nil && o.IntegrationAuth != nil && o.IntakeStore != nil {
+		registerIncidentsAPI(e, o)
+	}
+	if o.Webhooks != nil {
+		registerWebhooks(e, o)
+	}
+	if o.Maintenance != nil && o.AdminAPIKey != "" {
+		registerMaintenance(e, o)
+	}
+	if o.Heartbeats != nil && o.IntegrationAuth != nil {
+		registerHeartbeat(e, o)
+	}
+	if o.Iris != nil {
+		registerIris(e, o)
 	}
 	if o.Gatherer != nil {
 		e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(o.Gatherer, promhttp.HandlerOpts{})))

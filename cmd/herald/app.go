@@ -42,6 +42,7 @@ type App struct {
 	Echo       *echo.Echo
 
 	claimLinks *notifications.ClaimLinks // nil without SMTP_HOST
+	noise      *handlers.NoiseControl    // maintenance windows and heartbeats (noise.go)
 }
 
 // BuildOptions are the seams tests use; production passes the zero value.
@@ -194,14 +195,21 @@ func (a *App) wire(ctx context.Context, clock models.Clock, o BuildOptions) erro
 			StatusIntervals: cfg.StatusIntervals,
 		},
 	}
+	deps.Reminders = a.Registries.Notifications // the intake's incidents get reminders too
 	if err := handlers.RegisterBuiltins(a.Registries, deps); err != nil {
 		return fmt.Errorf("registering handlers: %w", err)
 	}
+	intake := handlers.NewIntake(deps)
+	noise := a.wireNoise(deps, intake, owner)
 	a.Echo = web.New(web.Options{
 		Verifier: bot.NewVerifier(cfg.SlackSigningSecret, clock), Dispatcher: a.Dispatcher,
 		Ready: readiness{db: a.db}, Gatherer: promReg, Metrics: metrics, Log: log, Clock: clock,
 		Admin: adminAPI{store: a.Store, engine: a.Engine}, AdminAPIKey: cfg.AdminAPIKey, Incidents: a.Store,
+		Maintenance: noise.Maintenance, Heartbeats: noise.Heartbeats,
 		Claims: a.claimPages(a.claimLinks, deps), Twilio: a.twilioWeb(deps),
+		Iris:   &web.IrisOptions{Store: a.Store, Intake: intake, Pager: a.Engine},
+		Intake: intake, IntegrationAuth: a.Store, IntakeStore: a.Store,
+		Webhooks: &web.WebhookOptions{Auth: a.Store, Groups: handlers.NewAlertGroups(intake, a.Store)},
 	})
 	return nil
 }
@@ -296,6 +304,7 @@ func (a *App) Serve(ctx context.Context) error {
 	go a.pruneClaimTokens(workerCtx)
 	go a.Reminders.Run(workerCtx)
 	go a.Engine.Run(workerCtx)
+	go a.noise.Run(workerCtx)
 	if !a.cfg.Embedded() {
 		go a.Engine.ListenForWork(workerCtx, a.cfg.DatabaseURL)
 	}

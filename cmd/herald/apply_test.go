@@ -88,7 +88,7 @@ func TestApplyDemoFile(t *testing.T) {
 				t.Fatal(err)
 			}
 			want := "people:    0 created, 0 updated, 3 unchanged, 0 deleted\nteams:     0 created, 0 updated, 1 unchanged, 0 deleted\n" +
-				"templates: 0 created, 0 updated, 1 unchanged, 0 deleted\nplans:     0 created, 0 updated, 1 unchanged, 0 deleted\n"
+				"templates: 0 created, 0 updated, 1 unchanged, 0 deleted\nplans:     0 created, 0 updated, 1 unchanged, 0 deleted\n" + demoServicesUnchanged
 			if out.String() != want {
 				t.Errorf("second apply:\n%s\nwant\n%s", out.String(), want)
 			}
@@ -166,7 +166,7 @@ func TestApplyExportCommands(t *testing.T) {
 		t.Fatal(err)
 	}
 	unchanged := "people:    0 created, 0 updated, 3 unchanged, 0 deleted\nteams:     0 created, 0 updated, 1 unchanged, 0 deleted\n" +
-		"templates: 0 created, 0 updated, 1 unchanged, 0 deleted\nplans:     0 created, 0 updated, 1 unchanged, 0 deleted\n"
+		"templates: 0 created, 0 updated, 1 unchanged, 0 deleted\nplans:     0 created, 0 updated, 1 unchanged, 0 deleted\n" + demoServicesUnchanged
 	if out.String() != unchanged {
 		t.Errorf("applying the export changed something:\n%s", out.String())
 	}
@@ -178,3 +178,9 @@ func TestApplyExportCommands(t *testing.T) {
 		t.Errorf("export:\n%s", out.String())
 	}
 }
+
+// demoServicesUnchanged ends the report of applying the demo file again:
+// its service, integration (still without a key) and maintenance window.
+const demoServicesUnchanged = "services:  0 created, 0 updated, 1 unchanged, 0 deleted\n" +
+	"integrations: 0 created, 0 updated, 1 unchanged, 0 deleted\nmaintenance: 0 created, 0 updated, 1 unchanged, 0 deleted\n" +
+	"note: integration grafana has no key: mint one with `herald integration rotate grafana` (or POST /api/v1/integrations/grafana/rotate); it is shown once\n"

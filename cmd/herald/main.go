@@ -60,6 +60,7 @@ commands:
   healthcheck exit 0 when the local server answers /readyz (for container health checks)
   apply       apply a YAML file of people, teams, templates and plans: apply -f FILE [--prune] [--dry-run]
   export      write the paging configuration as YAML (add --include-secrets for contact destinations)
+  integration manage integration keys: integration create|rotate|finish-rotation|revoke NAME [--service S ...] [--quota N], integration list
   bench       benchmark harnesses: bench engine [--scenario burst|steady|claim|replicas|all] (see bench engine -h)
   version     print the version
 
@@ -89,6 +90,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return healthcheck(ctx, args, stdout)
 	case "bench":
 		return benchCommand(ctx, args, stdout, stderr)
+	case "integration":
+		return integrationCommand(ctx, args, stdout, stderr)
 	case "version", "--version", "-v":
 		fmt.Fprintln(stdout, "herald", version)
 		return nil
