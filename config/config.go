@@ -42,8 +42,10 @@ type Config struct {
 	TwilioFromNumber string // TWILIO_FROM_NUMBER, E.164
 	TwilioAPIURL     string // TWILIO_API_URL
 
-	LogLevel  slog.Level // HERALD_LOG_LEVEL
-	LogFormat string     // HERALD_LOG_FORMAT: text or json
+	LogLevel slog.Level // HERALD_LOG_LEVEL
+	// PprofAddr serves Go's profiles on a separate listener (off when empty).
+	PprofAddr string // HERALD_PPROF_ADDR
+	LogFormat string // HERALD_LOG_FORMAT: text or json
 
 	ReportsChannelName   string          // HERALD_REPORTS_CHANNEL_NAME: after-the-fact reports (default: the incidents channel)
 	CommsChannelTemplate string          // HERALD_COMMS_CHANNEL_TEMPLATE: text/template for comms channel names
@@ -141,6 +143,7 @@ func Load(lookup Lookup) (Config, error) {
 		TwilioFromNumber:     p.str("TWILIO_FROM_NUMBER", ""),
 		TwilioAPIURL:         strings.TrimSuffix(p.url("TWILIO_API_URL", DefaultTwilioAPIURL), "/"),
 		LogLevel:             p.level("HERALD_LOG_LEVEL", slog.LevelInfo),
+		PprofAddr:            p.str("HERALD_PPROF_ADDR", ""),
 		LogFormat:            p.oneOf("HERALD_LOG_FORMAT", DefaultLogFormat, "text", "json"),
 		ReportsChannelName:   strings.TrimPrefix(p.str("HERALD_REPORTS_CHANNEL_NAME", ""), "#"),
 		CommsChannelTemplate: p.str("HERALD_COMMS_CHANNEL_TEMPLATE", DefaultCommsTemplate),

@@ -83,27 +83,30 @@ const (
 
 // ServiceFor loads a service an integration may raise incidents for.
 func (in *Intake) ServiceFor(ctx context.Context, integ *models.Integration, name string) (*models.Service, error) {
-	svc, err := in.d.Intake.ServiceByName(ctx, name)
+	l, err := in.lookupService(ctx, integ, name)
+	if err != nil {
+		return nil, err
+	}
+	return l.Service, nil
+}
+
+// lookupService is ServiceFor with the service's plan name, in one query.
+func (in *Intake) lookupService(ctx context.Context, integ *models.Integration, name string) (*models.ServiceLookup, error) {
+	integID := ""
+	if integ != nil {
+		integID = integ.ID
+	}
+	l, err := in.d.Intake.LookupService(ctx, name, integID)
 	if models.IsNotFound(err) {
 		return nil, fmt.Errorf("%w %q", ErrUnknownService, name)
 	}
 	if err != nil {
 		return nil, err
 	}
-	if integ != nil {
-		ids, err := in.d.Intake.IntegrationServiceIDs(ctx, integ.ID)
-		if err != nil {
-			return nil, err
-		}
-		allowed := false
-		for _, id := range ids {
-			allowed = allowed || id == svc.ID
-		}
-		if !allowed {
-			return nil, fmt.Errorf("%w: %s may not raise incidents for %q", ErrServiceNotAllowed, integ.Name, name)
-		}
+	if integ != nil && !l.Allowed {
+		return nil, fmt.Errorf("%w: %s may not raise incidents for %q", ErrServiceNotAllowed, integ.Name, name)
 	}
-	return svc, nil
+	return l, nil
 }
 
 // Open raises an incident for a service (or adds an occurrence to the
@@ -114,17 +117,20 @@ func (in *Intake) Open(ctx context.Context, a NewAlert) (*AlertResult, error) {
 	if a.Service == "" && a.Plan != "" {
 		// Plan-only (the Iris API): no service; see planAllowed.
 		err = in.planAllowed(ctx, a.Integration, a.Plan)
-	} else {
-		svc, err = in.ServiceFor(ctx, a.Integration, a.Service)
+	}
+	servicePlan := ""
+	if err == nil && (a.Service != "" || a.Plan == "") {
+		var l *models.ServiceLookup
+		if l, err = in.lookupService(ctx, a.Integration, a.Service); err == nil {
+			svc, servicePlan = l.Service, l.PlanName
+		}
 	}
 	if err != nil {
 		return nil, err
 	}
 	plan := a.Plan
-	if plan == "" && svc.PlanID != nil {
-		if plan, err = in.d.Intake.PlanName(ctx, *svc.PlanID); err != nil {
-			return nil, err
-		}
+	if plan == "" {
+		plan = servicePlan
 	}
 	sev := a.Severity
 	if sev == models.SeverityUnset && svc != nil {

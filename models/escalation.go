@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 )
 
@@ -111,23 +112,27 @@ var ErrEscalationExists = errors.New("incident is already escalating")
 // first check is due at once.
 func (s *Store) StartEscalation(ctx context.Context, incidentID, planVersionID int64) (*Escalation, error) {
 	now := s.clock.Now().UTC()
-	var apps []string
-	if err := s.db.WithContext(ctx).Model(&Incident{}).Where("id = ?", incidentID).
-		Pluck("CASE WHEN application <> '' THEN application ELSE source END", &apps).Error; err != nil {
-		return nil, fmt.Errorf("reading the application of incident %d: %w", incidentID, err)
+	// One statement, the application copied from the incident: this is on
+	// the path of every alert.
+	var out []Escalation
+	err := s.db.WithContext(ctx).Raw(`INSERT INTO escalations (incident_id, plan_version_id, application, state, step, step_started_at, next_check_at, claimed_by, created_at, updated_at)
+		SELECT id, ?, CASE WHEN application <> '' THEN application ELSE source END, ?, 0, ?, ?, '', ?, ?
+		FROM incidents WHERE id = ?
+		ON CONFLICT DO NOTHING RETURNING *`, planVersionID, EscalationActive, now, now, now, now, incidentID).Scan(&out).Error
+	if err != nil {
+		return nil, fmt.Errorf("starting escalation: %w", err)
 	}
-	e := Escalation{IncidentID: incidentID, PlanVersionID: planVersionID, State: EscalationActive, StepStartedAt: now, NextCheckAt: &now, CreatedAt: now, UpdatedAt: now}
-	if len(apps) == 1 {
-		e.Application = apps[0]
-	}
-	res := s.db.WithContext(ctx).Clauses(clause.OnConflict{DoNothing: true}).Create(&e)
-	if res.Error != nil {
-		return nil, fmt.Errorf("starting escalation: %w", res.Error)
-	}
-	if res.RowsAffected == 0 {
+	if len(out) == 0 {
+		var n int64
+		if err := s.db.WithContext(ctx).Model(&Incident{}).Where("id = ?", incidentID).Count(&n).Error; err != nil {
+			return nil, fmt.Errorf("starting escalation: %w", err)
+		}
+		if n == 0 {
+			return nil, fmt.Errorf("starting escalation of incident %d: %w", incidentID, gorm.ErrRecordNotFound)
+		}
 		return nil, ErrEscalationExists
 	}
-	return &e, nil
+	return &out[0], nil
 }
 
 // EscalationOf returns an incident's escalation.

@@ -262,3 +262,38 @@ func (s *Store) TakeQuota(ctx context.Context, integrationID string, perMinute i
 	}
 	return got == 1, window.Add(time.Minute).Sub(now), nil
 }
+
+// ServiceLookup is a service as the intake needs it: the service, the
+// name of its plan ("" without one) and whether an integration may raise
+// incidents for it.
+type ServiceLookup struct {
+	Service  *Service
+	PlanName string
+	Allowed  bool
+}
+
+// LookupService reads a service, its plan's name and whether integration
+// integrationID is scoped to it, in one query: it is on the path of every
+// alert.
+func (s *Store) LookupService(ctx context.Context, name, integrationID string) (*ServiceLookup, error) {
+	var row struct {
+		Service
+		PlanName *string
+		Allowed  bool
+	}
+	err := s.db.WithContext(ctx).Raw(`SELECT services.*, plans.name AS plan_name,
+			EXISTS (SELECT 1 FROM integration_services WHERE integration_id = ? AND service_id = services.id) AS allowed
+		FROM services LEFT JOIN plans ON plans.id = services.plan_id WHERE services.name = ?`, integrationID, name).Scan(&row).Error
+	if err != nil {
+		return nil, fmt.Errorf("finding service %q: %w", name, err)
+	}
+	if row.ID == "" {
+		return nil, fmt.Errorf("finding service %q: %w", name, gorm.ErrRecordNotFound)
+	}
+	svc := row.Service
+	out := &ServiceLookup{Service: &svc, Allowed: row.Allowed}
+	if row.PlanName != nil {
+		out.PlanName = *row.PlanName
+	}
+	return out, nil
+}

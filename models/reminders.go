@@ -32,13 +32,18 @@ type NewReminder struct {
 // AddReminders schedules reminders for an incident; ones already scheduled
 // are left as they are.
 func (s *Store) AddReminders(ctx context.Context, incidentID int64, rs ...NewReminder) error {
+	if len(rs) == 0 {
+		return nil
+	}
 	now := s.clock.Now()
-	for _, r := range rs {
-		row := RecurringNotification{IncidentID: incidentID, Name: r.Name, NextRunAt: r.FirstRunAt.UTC(), CreatedAt: now}
-		err := s.db.WithContext(ctx).Clauses(clause.OnConflict{DoNothing: true}).Create(&row).Error
-		if err != nil {
-			return fmt.Errorf("scheduling reminder %s: %w", r.Name, err)
-		}
+	rows := make([]RecurringNotification, len(rs))
+	for i, r := range rs {
+		rows[i] = RecurringNotification{IncidentID: incidentID, Name: r.Name, NextRunAt: r.FirstRunAt.UTC(), CreatedAt: now}
+	}
+	// One statement for all of them: this is on the path of every new
+	// incident.
+	if err := s.db.WithContext(ctx).Clauses(clause.OnConflict{DoNothing: true}).Create(&rows).Error; err != nil {
+		return fmt.Errorf("scheduling %d reminders: %w", len(rows), err)
 	}
 	return nil
 }

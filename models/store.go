@@ -164,7 +164,11 @@ func (s *Store) CreateIncident(ctx context.Context, n NewIncident) (inc *Inciden
 	}
 	err = s.InTx(ctx, func(tx *Store) error {
 		var number int64
-		if err := tx.db.Raw(`UPDATE counters SET value = value + 1 WHERE name = 'incident_number' RETURNING value`).Scan(&number).Error; err != nil {
+		next := `UPDATE counters SET value = value + 1 WHERE name = 'incident_number' RETURNING value`
+		if tx.Dialect() == DialectPostgres {
+			next = `SELECT nextval('incident_numbers')` // no row lock held to commit
+		}
+		if err := tx.db.Raw(next).Scan(&number).Error; err != nil {
 			return fmt.Errorf("allocating incident number: %w", err)
 		}
 		now := tx.clock.Now()

@@ -305,6 +305,9 @@ func (a *App) Serve(ctx context.Context) error {
 	go a.Reminders.Run(workerCtx)
 	go a.Engine.Run(workerCtx)
 	go a.noise.Run(workerCtx)
+	if a.cfg.PprofAddr != "" {
+		go servePprof(workerCtx, a.cfg.PprofAddr, a.log)
+	}
 	if !a.cfg.Embedded() {
 		go a.Engine.ListenForWork(workerCtx, a.cfg.DatabaseURL)
 	}

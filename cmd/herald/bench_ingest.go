@@ -180,6 +180,9 @@ func (e *benchEnv) startServe(ctx context.Context, slackURL string) (string, err
 		"SLACK_BOT_TOKEN=xoxb-bench", "SLACK_SIGNING_SECRET=bench-signing-secret", "SLACK_API_URL="+slackURL+"/api/",
 		"HERALD_ADDR="+addr, "HERALD_BASE_URL=http://"+addr, "HERALD_LOG_LEVEL=warn",
 		"HERALD_WEBHOOK_URL="+e.sink.url, "HERALD_WEBHOOK_SECRET="+strings.Repeat("b", 40), "HERALD_WEBHOOK_MODES=sms")
+	if e.c.profileDir != "" {
+		cmd.Env = append(cmd.Env, "HERALD_PPROF_ADDR=127.0.0.1:6061")
+	}
 	pr, pw := io.Pipe()
 	cmd.Stdout, cmd.Stderr = pw, pw
 	go func() {
