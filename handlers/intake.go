@@ -18,6 +18,11 @@ type Intake struct {
 	// Suppressor, when set, says whether an alert falls in a maintenance
 	// window (recorded, shown, pages nobody).
 	Suppressor AlertSuppressor
+	// Deferred and Zones, when set, hold a low-urgency alert of a
+	// working-hours-only service until working hours (see pagingStart);
+	// without them it pages at once.
+	Deferred DeferredPager
+	Zones    TeamZones
 }
 
 // AlertSuppressor decides whether a new alert pages: a non-empty reason
@@ -78,6 +83,7 @@ const (
 	PagingSuppressed  = "suppressed: "
 	PagingStarted     = "paging with plan "
 	PagingFailed      = "paging could not start, nobody paged: "
+	PagingDeferred    = "deferred: "
 	PagingUnavailable = "paging is not configured on this server: nobody paged"
 )
 
@@ -199,7 +205,15 @@ func (in *Intake) startPaging(ctx context.Context, inc *models.Incident, svc *mo
 	if in.d.Pager == nil {
 		return PagingUnavailable, note("Paging is not configured on this server: nobody is paged.")
 	}
-	err := in.d.Pager.Escalate(ctx, inc.ID, plan)
+	start, deferred, err := in.pagingStart(ctx, inc, svc)
+	if err != nil {
+		return "", err
+	}
+	if deferred != "" {
+		err = in.Deferred.EscalateAt(ctx, inc.ID, plan, start)
+	} else {
+		err = in.d.Pager.Escalate(ctx, inc.ID, plan)
+	}
 	if err != nil && !errors.Is(err, models.ErrEscalationExists) {
 		// The incident is stored: failing the request now would make the
 		// sender retry, find it open and never page. Say so loudly instead.
@@ -209,6 +223,9 @@ func (in *Intake) startPaging(ctx context.Context, inc *models.Incident, svc *mo
 			return "", errors.Join(err, jerr)
 		}
 		return PagingFailed + err.Error(), note(text)
+	}
+	if deferred != "" {
+		return PagingDeferred + deferred, note(fmt.Sprintf("Not paged yet: %s.", deferred))
 	}
 	return PagingStarted + plan, nil
 }

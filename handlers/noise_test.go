@@ -301,3 +301,58 @@ func mustTime(t *testing.T, s string) time.Time {
 	}
 	return v
 }
+
+// TestWorkingHoursOnlyDefersLowUrgency: a working-hours-only service's
+// SEV3 alert on a Sunday starts paging Monday 09:00 in its team's zone
+// (the manager's); a SEV1 pages at once; a claim before Monday stops it.
+func TestWorkingHoursOnlyDefersLowUrgency(t *testing.T) {
+	t.Parallel()
+	for _, d := range testdb.Dialects {
+		t.Run(d, func(t *testing.T) {
+			f := newNoiseFixture(t, d)
+			f.deps.Settings.WorkingHours = [2]int{9 * 60, 18 * 60}
+			f.intake = handlers.NewIntake(f.deps)
+			f.intake.Deferred, f.intake.Zones = f.engine, f.db.Store
+			cfg := strings.Replace(noiseConfig, "  - {name: search, team: shop, plan: shop}", "  - {name: search, team: shop, plan: shop, working_hours_only: true}", 1)
+			cfg = strings.Replace(cfg, "  - {name: alice, slack_id: U0ALICE}", "  - {name: alice, slack_id: U0ALICE}\n  - {name: mo, time_zone: Europe/Paris}", 1)
+			c, err := notifications.ParseCatalog([]byte(cfg))
+			if err != nil {
+				t.Fatal(err)
+			}
+			c.Teams[0].Manager = "mo"
+			if _, err := notifications.Apply(f.ctx, f.db.Store, c, notifications.ApplyOptions{}); err != nil {
+				t.Fatal(err)
+			}
+			// noiseT0 is Sunday 1 March 2026, 10:00 UTC.
+			low, err := f.intake.Open(f.ctx, handlers.NewAlert{Integration: f.prom, Service: "search", Title: "slow queries", Severity: models.SEV3})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.HasPrefix(low.Paging, handlers.PagingDeferred) || !f.timelineHas(low.Incident.ID, "Not paged yet") {
+				t.Errorf("low-urgency alert: paging %q", low.Paging)
+			}
+			e := f.escalation(low.Incident.ID)
+			if want := time.Date(2026, 3, 2, 8, 0, 0, 0, time.UTC); e == nil || e.NextCheckAt == nil || !e.NextCheckAt.Equal(want) {
+				t.Fatalf("escalation %+v, want its first check Monday 09:00 Paris (%s)", e, want)
+			}
+			high, err := f.intake.Open(f.ctx, handlers.NewAlert{Integration: f.prom, Service: "search", Title: "search down", Severity: models.SEV1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if e := f.escalation(high.Incident.ID); e == nil || e.NextCheckAt == nil || e.NextCheckAt.After(f.clock.Now()) {
+				t.Errorf("SEV1 escalation %+v, want it due now (paging %q)", e, high.Paging)
+			}
+			if _, err := f.intake.SetState(f.ctx, low.Incident.ID, handlers.StateClaimed, "alice"); err != nil {
+				t.Fatal(err)
+			}
+			f.clock.Advance(48 * time.Hour)
+			if _, err := f.engine.EscalateDue(f.ctx); err != nil {
+				t.Fatal(err)
+			}
+			ms, err := f.db.Store.MessagesOf(f.ctx, low.Incident.ID)
+			if err != nil || len(ms) != 0 {
+				t.Errorf("a claimed deferred incident paged: %+v %v", ms, err)
+			}
+		})
+	}
+}

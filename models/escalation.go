@@ -108,14 +108,20 @@ var ErrEscalationExists = errors.New("incident is already escalating")
 // StartEscalation begins escalating an incident under a plan version; the
 // first check is due at once.
 func (s *Store) StartEscalation(ctx context.Context, incidentID, planVersionID int64) (*Escalation, error) {
-	now := s.clock.Now().UTC()
+	return s.StartEscalationAt(ctx, incidentID, planVersionID, s.clock.Now())
+}
+
+// StartEscalationAt begins escalating an incident with its first step
+// starting (and first check due) at start.
+func (s *Store) StartEscalationAt(ctx context.Context, incidentID, planVersionID int64, start time.Time) (*Escalation, error) {
+	now, start := s.clock.Now().UTC(), start.UTC()
 	// One statement, the application copied from the incident: this is on
 	// the path of every alert.
 	var out []Escalation
 	err := s.db.WithContext(ctx).Raw(`INSERT INTO escalations (incident_id, plan_version_id, application, state, step, step_started_at, next_check_at, claimed_by, created_at, updated_at)
 		SELECT id, ?, CASE WHEN application <> '' THEN application ELSE source END, ?, 0, ?, ?, '', ?, ?
 		FROM incidents WHERE id = ?
-		ON CONFLICT DO NOTHING RETURNING *`, planVersionID, EscalationActive, now, now, now, now, incidentID).Scan(&out).Error
+		ON CONFLICT DO NOTHING RETURNING *`, planVersionID, EscalationActive, start, start, now, now, incidentID).Scan(&out).Error
 	if err != nil {
 		return nil, fmt.Errorf("starting escalation: %w", err)
 	}

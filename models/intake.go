@@ -297,3 +297,17 @@ func (s *Store) LookupService(ctx context.Context, name, integrationID string) (
 	}
 	return out, nil
 }
+
+// TeamTimeZone is the time zone a team works in: its manager's ("" when
+// the team has no manager or the manager none).
+func (s *Store) TeamTimeZone(ctx context.Context, teamID string) (string, error) {
+	var zones []string
+	err := s.db.WithContext(ctx).Raw(`SELECT people.time_zone FROM teams JOIN people ON people.id = teams.manager_id WHERE teams.id = ?`, teamID).Scan(&zones).Error
+	if err != nil {
+		return "", fmt.Errorf("reading the time zone of team %s: %w", teamID, err)
+	}
+	if len(zones) == 0 {
+		return "", nil
+	}
+	return zones[0], nil
+}

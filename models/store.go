@@ -147,22 +147,35 @@ func (s *Store) CreateIncident(ctx context.Context, n NewIncident) (inc *Inciden
 	if n.Severity != SeverityUnset && !n.Severity.Valid() {
 		return nil, false, fmt.Errorf("%w: severity %d is not 1-4", ErrInvalid, n.Severity)
 	}
-	if n.IdempotencyKey != "" {
+	dedup := n.DedupKey != "" && n.ServiceID != nil
+	pg := s.Dialect() == DialectPostgres // checks twins inside the transaction
+	if n.IdempotencyKey != "" && !pg {
 		if existing, err := s.incidentByIdempotencyKey(ctx, n.IdempotencyKey); err == nil {
 			return existing, false, nil
 		} else if !IsNotFound(err) {
 			return nil, false, err
 		}
 	}
-	dedup := n.DedupKey != "" && n.ServiceID != nil
-	if dedup {
+	if dedup && !pg {
 		if existing, err := s.addOccurrence(ctx, *n.ServiceID, n.DedupKey); err == nil {
 			return existing, false, nil
 		} else if !IsNotFound(err) {
 			return nil, false, err
 		}
 	}
+	var existing *Incident
 	err = s.InTx(ctx, func(tx *Store) error {
+		existing = nil
+		if tx.Dialect() == DialectPostgres && (n.IdempotencyKey != "" || dedup) {
+			// Concurrent twins (a retried request, a repeated alert)
+			// queue here and find the first one's incident, instead of
+			// each taking a number from the sequence and losing the
+			// race on the unique index: no gaps in the numbers.
+			var err error
+			if existing, err = tx.twinOf(ctx, n, dedup); err != nil || existing != nil {
+				return err
+			}
+		}
 		var number int64
 		next := `UPDATE counters SET value = value + 1 WHERE name = 'incident_number' RETURNING value`
 		if tx.Dialect() == DialectPostgres {
@@ -210,6 +223,9 @@ func (s *Store) CreateIncident(ctx context.Context, n NewIncident) (inc *Inciden
 		}
 		return nil
 	})
+	if err == nil && existing != nil {
+		return existing, false, nil
+	}
 	if errors.Is(err, gorm.ErrDuplicatedKey) && n.IdempotencyKey != "" {
 		// A concurrent declaration with the same key won the race.
 		existing, gerr := s.incidentByIdempotencyKey(ctx, n.IdempotencyKey)
@@ -344,4 +360,36 @@ func (s *Store) addOccurrence(ctx context.Context, serviceID, dedupKey string) (
 		return nil, fmt.Errorf("no open incident for the dedup key: %w", gorm.ErrRecordNotFound)
 	}
 	return s.IncidentByID(ctx, ids[0])
+}
+
+// twinOf serialises creations with the same idempotency or dedup key (a
+// transaction-scoped advisory lock, PostgreSQL only) and returns the
+// incident an earlier twin created, nil when there is none. A dedup twin
+// counts an occurrence.
+func (s *Store) twinOf(ctx context.Context, n NewIncident, dedup bool) (*Incident, error) {
+	var keys []string // always in this order: no deadlock between twins
+	if n.IdempotencyKey != "" {
+		keys = append(keys, "idem:"+n.IdempotencyKey)
+	}
+	if dedup {
+		keys = append(keys, "dedup:"+*n.ServiceID+":"+n.DedupKey)
+	}
+	for _, key := range keys {
+		if err := s.db.WithContext(ctx).Exec(`SELECT pg_advisory_xact_lock(hashtext(?))`, key).Error; err != nil {
+			return nil, fmt.Errorf("waiting for a concurrent twin: %w", err)
+		}
+	}
+	if n.IdempotencyKey != "" {
+		inc, err := s.incidentByIdempotencyKey(ctx, n.IdempotencyKey)
+		if err == nil || !IsNotFound(err) {
+			return inc, err
+		}
+	}
+	if dedup {
+		inc, err := s.addOccurrence(ctx, *n.ServiceID, n.DedupKey)
+		if err == nil || !IsNotFound(err) {
+			return inc, err
+		}
+	}
+	return nil, nil
 }

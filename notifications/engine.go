@@ -20,6 +20,7 @@ type EngineStore interface {
 	ActivePlanVersion(ctx context.Context, planName string) (*models.PlanVersion, error)
 	PlanVersionByID(ctx context.Context, id int64) (*models.PlanVersion, error)
 	StartEscalation(ctx context.Context, incidentID, planVersionID int64) (*models.Escalation, error)
+	StartEscalationAt(ctx context.Context, incidentID, planVersionID int64, at time.Time) (*models.Escalation, error)
 	LeaseDueEscalations(ctx context.Context, owner string, limit int, lease time.Duration) ([]models.Escalation, error)
 	PlannedSends(ctx context.Context, escalationID int64, step int) (map[int]int, error)
 	PlannedSendsOf(ctx context.Context, escalationIDs []int64) (map[int64]map[int]map[int]int, error)
@@ -171,6 +172,14 @@ var ErrNoPlan = errors.New("no such escalation plan")
 
 // Escalate starts paging for an incident with a plan's active version.
 func (e *Engine) Escalate(ctx context.Context, incidentID int64, planName string) error {
+	return e.EscalateAt(ctx, incidentID, planName, time.Time{})
+}
+
+// EscalateAt is Escalate with the plan's first step starting at a later
+// time (a low-urgency alert outside working hours pages when they begin);
+// a zero or past time starts it now. A claim before then stops it as any
+// claim does.
+func (e *Engine) EscalateAt(ctx context.Context, incidentID int64, planName string, at time.Time) error {
 	pv, err := e.store.ActivePlanVersion(ctx, planName)
 	if models.IsNotFound(err) {
 		return fmt.Errorf("%w: %q", ErrNoPlan, planName)
@@ -178,7 +187,10 @@ func (e *Engine) Escalate(ctx context.Context, incidentID int64, planName string
 	if err != nil {
 		return err
 	}
-	if _, err := e.store.StartEscalation(ctx, incidentID, pv.ID); err != nil {
+	if now := e.clock.Now(); at.Before(now) {
+		at = now
+	}
+	if _, err := e.store.StartEscalationAt(ctx, incidentID, pv.ID, at); err != nil {
 		return err
 	}
 	e.announce(ctx)

@@ -200,6 +200,7 @@ func (a *App) wire(ctx context.Context, clock models.Clock, o BuildOptions) erro
 		return fmt.Errorf("registering handlers: %w", err)
 	}
 	intake := handlers.NewIntake(deps)
+	intake.Deferred, intake.Zones = a.Engine, a.Store
 	noise := a.wireNoise(deps, intake, owner)
 	a.Echo = web.New(web.Options{
 		Verifier: bot.NewVerifier(cfg.SlackSigningSecret, clock), Dispatcher: a.Dispatcher,
