@@ -177,7 +177,6 @@ func (d Deps) reminderPlan(now time.Time) []models.NewReminder {
 type IntakeStore interface {
 	ServiceByName(ctx context.Context, name string) (*models.Service, error)
 	IntegrationServiceIDs(ctx context.Context, integrationID string) ([]string, error)
-	PlanName(ctx context.Context, planID string) (string, error)
 	LookupService(ctx context.Context, name, integrationID string) (*models.ServiceLookup, error)
 	// PlanByName and ServicesByID check plan-only alerts (intake_plan.go).
 	PlanByName(ctx context.Context, name string) (*models.Plan, error)

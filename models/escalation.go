@@ -452,16 +452,6 @@ func (s *Store) MessageChanges(ctx context.Context, messageID int64) ([]MessageC
 	return out, nil
 }
 
-// IncidentByClaimCode finds the incident a claim code was sent for.
-func (s *Store) IncidentByClaimCode(ctx context.Context, code string) (int64, error) {
-	var m Message
-	err := s.db.WithContext(ctx).Where("claim_code = ? AND incident_id IS NOT NULL", code).Order("id DESC").Take(&m).Error
-	if err != nil {
-		return 0, fmt.Errorf("finding claim code: %w", err)
-	}
-	return *m.IncidentID, nil
-}
-
 func utcPtr(t *time.Time) *time.Time {
 	if t == nil {
 		return nil

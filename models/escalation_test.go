@@ -540,17 +540,17 @@ func TestDirectory(t *testing.T) {
 	})
 }
 
-func TestIncidentByClaimCode(t *testing.T) {
+func TestIncidentsByClaimCode(t *testing.T) {
 	t.Parallel()
 	forEachEscDB(t, func(t *testing.T, f *escFixture) {
 		inc, e := f.start()
 		m := f.msg(inc, e, 0, 0, 0)
 		m.ClaimCode = "123456"
 		f.plan("a", e, models.EscalationUpdate{StepStartedAt: t0, State: models.EscalationActive}, m)
-		if id, err := f.s.IncidentByClaimCode(f.ctx, "123456"); err != nil || id != inc.ID {
-			t.Fatalf("claim code: %d %v", id, err)
+		if ids, err := f.s.IncidentsByClaimCode(f.ctx, "123456"); err != nil || len(ids) != 1 || ids[0] != inc.ID {
+			t.Fatalf("claim code: %v %v", ids, err)
 		}
-		if _, err := f.s.IncidentByClaimCode(f.ctx, "654321"); !models.IsNotFound(err) {
+		if _, err := f.s.IncidentsByClaimCode(f.ctx, "654321"); !models.IsNotFound(err) {
 			t.Fatalf("unknown code: %v", err)
 		}
 	})
