@@ -106,6 +106,11 @@ func (e *Engine) sendBatch(ctx context.Context, leased []models.Message) {
 // batchContent is the text of a batched message: how many incidents, the
 // newest few, and the code that claims them all.
 func batchContent(lead *models.Message, ids []int64, incs map[int64]*models.Incident) *Message {
+	if len(ids) == 1 {
+		// Everything else in the batch was claimed meanwhile: an
+		// ordinary page.
+		return nil
+	}
 	// Newest first (incident ids grow with their numbers).
 	slices.SortFunc(ids, func(a, b int64) int { return cmp.Compare(b, a) })
 	var lines []string
@@ -125,11 +130,6 @@ func batchContent(lead *models.Message, ids []int64, incs map[int64]*models.Inci
 		len(ids), lead.Priority, strings.Join(lines, "\n"), lead.ClaimCode)
 	if Mode(lead.Mode) == ModeCall {
 		body = fmt.Sprintf("Herald alert storm. %d unclaimed incidents are paging you. Press 1 to claim them all.", len(ids))
-	}
-	if len(ids) == 1 {
-		// Everything else in the batch was claimed meanwhile: an
-		// ordinary page.
-		return nil
 	}
 	return &Message{Subject: subject, Body: body, IncidentID: ids[0], Batch: len(ids)}
 }

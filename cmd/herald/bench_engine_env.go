@@ -156,16 +156,7 @@ func (e *benchEnv) seed(ctx context.Context, definition string) (planVersionID i
 
 // incidents creates n incidents (not escalating yet).
 func (e *benchEnv) incidents(ctx context.Context, n int) ([]int64, error) {
-	ids := make([]int64, n)
-	err := parallelDo(n, 16, func(j int) error {
-		inc, _, err := e.store.CreateIncident(ctx, models.NewIncident{Title: fmt.Sprintf("bench incident %d", j)})
-		if err != nil {
-			return err
-		}
-		ids[j] = inc.ID
-		return nil
-	})
-	return ids, err
+	return e.incidentsOf(ctx, n, "")
 }
 
 // escalate starts an incident's escalation the way Engine.Escalate does:

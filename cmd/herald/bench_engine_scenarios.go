@@ -43,24 +43,32 @@ func latencies(ids []int64, created []time.Time, first map[int64]sinkHit) (lat [
 	return lat, lost
 }
 
+// burstOnOneWorker seeds a plan, creates --n incidents, starts one
+// worker and starts every escalation at once; it returns the incidents,
+// when each escalation was inserted, and when the first and last were.
+func (e *benchEnv) burstOnOneWorker(ctx context.Context, plan string) (ids []int64, created []time.Time, start, lastInsert time.Time, err error) {
+	pv, err := e.seed(ctx, plan)
+	if err != nil {
+		return nil, nil, start, lastInsert, err
+	}
+	if ids, err = e.incidents(ctx, e.c.n); err != nil {
+		return nil, nil, start, lastInsert, err
+	}
+	if err = e.startWorkers(ctx, 1); err != nil {
+		return nil, nil, start, lastInsert, err
+	}
+	start = time.Now()
+	if created, err = e.burstInsert(ctx, ids, pv); err != nil {
+		return nil, nil, start, lastInsert, err
+	}
+	return ids, created, start, slices.MaxFunc(created, func(a, b time.Time) int { return a.Compare(b) }), nil
+}
+
 func (e *benchEnv) burst(ctx context.Context, r *ScenarioResult) error {
-	pv, err := e.seed(ctx, onePagePlan)
+	ids, created, start, lastInsert, err := e.burstOnOneWorker(ctx, onePagePlan)
 	if err != nil {
 		return err
 	}
-	ids, err := e.incidents(ctx, e.c.n)
-	if err != nil {
-		return err
-	}
-	if err := e.startWorkers(ctx, 1); err != nil {
-		return err
-	}
-	start := time.Now()
-	created, err := e.burstInsert(ctx, ids, pv)
-	if err != nil {
-		return err
-	}
-	lastInsert := slices.MaxFunc(created, func(a, b time.Time) int { return a.Compare(b) })
 	waitErr := e.sink.waitPaged(ctx, len(ids), 5*time.Minute)
 	_, first, dups := e.sink.snapshot()
 	rss := e.peakRSS()

@@ -15,7 +15,7 @@ import (
 func (e *benchEnv) incidentsOf(ctx context.Context, n int, application string) ([]int64, error) {
 	ids := make([]int64, n)
 	err := parallelDo(n, 16, func(j int) error {
-		inc, _, err := e.store.CreateIncident(ctx, models.NewIncident{Title: fmt.Sprintf("%s incident %d", application, j), Application: application})
+		inc, _, err := e.store.CreateIncident(ctx, models.NewIncident{Title: fmt.Sprintf("bench %s incident %d", application, j), Application: application})
 		if err != nil {
 			return err
 		}
@@ -87,23 +87,10 @@ func (e *benchEnv) storm(ctx context.Context, r *ScenarioResult) error {
 	const batchWindow = 10 * time.Second
 	plan := fmt.Sprintf(`{"steps":[{"notifications":[{"role":"user","target":"oncall","priority":"low","wait":5}]}],`+
 		`"aggregation":{"threshold_count":100,"threshold_window_seconds":600,"batch_window_seconds":%d}}`, int(batchWindow/time.Second))
-	pv, err := e.seed(ctx, plan)
+	ids, _, start, lastInsert, err := e.burstOnOneWorker(ctx, plan)
 	if err != nil {
 		return err
 	}
-	ids, err := e.incidents(ctx, e.c.n)
-	if err != nil {
-		return err
-	}
-	if err := e.startWorkers(ctx, 1); err != nil {
-		return err
-	}
-	start := time.Now()
-	created, err := e.burstInsert(ctx, ids, pv)
-	if err != nil {
-		return err
-	}
-	lastInsert := slices.MaxFunc(created, func(a, b time.Time) int { return a.Compare(b) })
 	// Every page is recorded sent (batched ones with their batch).
 	var sent int64
 	deadline := time.Now().Add(5 * time.Minute)
