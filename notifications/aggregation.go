@@ -66,7 +66,16 @@ func (e *Engine) sendBatch(ctx context.Context, leased []models.Message) {
 			ids = append(ids, m.ID)
 		}
 		if err := e.store.SetClaimCode(ctx, ids, lead.ClaimCode); err != nil {
+			// Sent now, the code would claim only some of the batch: try
+			// the whole batch again later instead.
 			log.ErrorContext(ctx, "giving a batch its claim code", "err", err)
+			ptrs := make([]*models.Message, len(all))
+			for i := range all {
+				ptrs[i] = &all[i]
+			}
+			detail := "could not give the batch its claim code: " + err.Error()
+			e.finishSends(ctx, ptrs, models.MessageOutcome{Status: models.MessageFailed, Error: detail, Detail: detail}, false)
+			return
 		}
 		for i := range all {
 			all[i].ClaimCode = lead.ClaimCode
