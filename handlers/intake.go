@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/heraldhq/herald/internal/ttlcache"
 	"github.com/heraldhq/herald/models"
+	"github.com/heraldhq/herald/notifications"
 )
 
 // Intake opens and changes incidents for monitoring systems (the incidents
@@ -18,12 +20,23 @@ type Intake struct {
 	// Suppressor, when set, says whether an alert falls in a maintenance
 	// window (recorded, shown, pages nobody).
 	Suppressor AlertSuppressor
-	// Deferred and Zones, when set, hold a low-urgency alert of a
-	// working-hours-only service until working hours (see pagingStart);
-	// without them it pages at once.
-	Deferred DeferredPager
-	Zones    TeamZones
+	// DeferLowUrgency holds a low-urgency alert of a working-hours-only
+	// service until working hours, in the zone Zones tells (see
+	// pagingStart); without it such an alert pages at once.
+	DeferLowUrgency bool
+	Zones           TeamZones
+	// Creator stores new incidents; nil: the store, one by one.
+	Creator IncidentCreator
+	// services caches service lookups (by integration and name) for a
+	// second: every alert needs one, and services change rarely (a
+	// change shows within the second).
+	services *ttlcache.Cache[serviceKey, *models.ServiceLookup]
 }
+
+type serviceKey struct{ integration, name string }
+
+// serviceLookupTTL is how stale a service an alert is raised for may be.
+const serviceLookupTTL = time.Second
 
 // AlertSuppressor decides whether a new alert pages: a non-empty reason
 // (a maintenance window, a silence) records it without paging.
@@ -34,7 +47,9 @@ type AlertSuppressor interface {
 }
 
 // NewIntake builds the intake on the handlers' dependencies.
-func NewIntake(d Deps) *Intake { return &Intake{d: d} }
+func NewIntake(d Deps) *Intake {
+	return &Intake{d: d, services: ttlcache.New[serviceKey, *models.ServiceLookup](serviceLookupTTL, 10_000, clockOf(d))}
+}
 
 // NewAlert is an incident a monitoring system raises.
 type NewAlert struct {
@@ -102,13 +117,22 @@ func (in *Intake) lookupService(ctx context.Context, integ *models.Integration, 
 	if integ != nil {
 		integID = integ.ID
 	}
-	l, err := in.d.Intake.LookupService(ctx, name, integID)
-	if models.IsNotFound(err) {
-		return nil, fmt.Errorf("%w %q", ErrUnknownService, name)
+	key := serviceKey{integID, name}
+	l, ok := in.services.Get(key)
+	if !ok {
+		var err error
+		l, err = in.d.Intake.LookupService(ctx, name, integID)
+		if models.IsNotFound(err) {
+			return nil, fmt.Errorf("%w %q", ErrUnknownService, name)
+		}
+		if err != nil {
+			return nil, err
+		}
+		in.services.Put(key, l)
 	}
-	if err != nil {
-		return nil, err
-	}
+	// A copy: callers may keep pointers into it.
+	svc := *l.Service
+	l = &models.ServiceLookup{Service: &svc, PlanName: l.PlanName, Allowed: l.Allowed}
 	if integ != nil && !l.Allowed {
 		return nil, fmt.Errorf("%w: %s may not raise incidents for %q", ErrServiceNotAllowed, integ.Name, name)
 	}
@@ -167,67 +191,120 @@ func (in *Intake) Open(ctx context.Context, a NewAlert) (*AlertResult, error) {
 		}
 		return jobs
 	}
-	inc, created, err := in.d.Store.CreateIncident(ctx, n)
+	// Paging is decided before the incident is stored, so that its
+	// escalation (and what the timeline says of paging) is stored with it.
+	p, err := in.planPaging(ctx, svc, plan, sev, &a)
+	if err != nil {
+		return nil, err
+	}
+	n.Escalation = p.escalation
+	for _, text := range p.notes {
+		n.Timeline = append(n.Timeline, models.TimelineEvent{Kind: models.TimelineNote, Text: text})
+	}
+	inc, created, err := in.creator().CreateIncident(ctx, n)
 	if errors.Is(err, models.ErrInvalid) {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidAlert, err)
 	}
 	if err != nil {
 		return nil, err
 	}
-	res := &AlertResult{Incident: inc, Created: created}
+	res := &AlertResult{Incident: inc, Created: created, Paging: p.outcome}
 	if !created {
 		res.Paging = PagingRepeat
 		return res, nil
 	}
 	in.d.Log.InfoContext(ctx, "incident raised", "incident", inc.Number, "service", n.Services, "plan", plan, "application", n.Application, "severity", int(sev))
-	res.Paging, err = in.startPaging(ctx, inc, svc, plan, &a)
-	return res, err
+	if e := n.Escalation; e != nil {
+		if !e.Started {
+			return res, in.pagingFailed(ctx, res, plan)
+		}
+		if w, ok := in.d.Pager.(interface{ Wake() }); ok {
+			w.Wake() // this replica's engine; others heard the NOTIFY
+		}
+	}
+	return res, nil
 }
 
-// startPaging escalates a new incident with its plan, unless it has none
-// or a maintenance window holds it; either way the timeline says so.
-func (in *Intake) startPaging(ctx context.Context, inc *models.Incident, svc *models.Service, plan string, a *NewAlert) (string, error) {
-	note := func(text string) error {
-		return in.d.Store.AddTimelineEvent(ctx, &models.TimelineEvent{IncidentID: inc.ID, Kind: models.TimelineNote, Text: text, OccurredAt: in.d.Clock.Now()})
+// ForgetCached drops cached services (after configuration changed here).
+func (in *Intake) ForgetCached() { in.services.Clear() }
+
+// clockOf is the dependencies' clock for a cache (the wall clock when a
+// test leaves it out).
+func clockOf(d Deps) func() time.Time {
+	if d.Clock == nil {
+		return time.Now
 	}
+	return d.Clock.Now
+}
+
+// IncidentCreator stores new incidents; *models.Store does it one by one,
+// *models.IncidentBatcher group-commits concurrent ones.
+type IncidentCreator interface {
+	CreateIncident(ctx context.Context, n models.NewIncident) (*models.Incident, bool, error)
+}
+
+func (in *Intake) creator() IncidentCreator {
+	if in.Creator != nil {
+		return in.Creator
+	}
+	return in.d.Store
+}
+
+// pagingPlan is how a new incident will page: its escalation (nil: it
+// pages nobody), the timeline notes saying why not, and the outcome told
+// to the caller.
+type pagingPlan struct {
+	escalation *models.NewEscalation
+	notes      []string
+	outcome    string
+}
+
+// planPaging decides how a new incident pages: with its plan, unless it
+// has none, a maintenance window holds it, or paging is not configured;
+// a low-urgency alert of a working-hours-only service starts later.
+func (in *Intake) planPaging(ctx context.Context, svc *models.Service, plan string, sev models.Severity, a *NewAlert) (pagingPlan, error) {
 	if plan == "" {
-		return PagingNoPlan, note(fmt.Sprintf("Service %s has no escalation plan: nobody is paged. Page someone with @%s page.", svc.Name, in.d.Settings.BotName))
+		return pagingPlan{notes: []string{fmt.Sprintf("Service %s has no escalation plan: nobody is paged. Page someone with @%s page.", svc.Name, in.d.Settings.BotName)},
+			outcome: PagingNoPlan}, nil
 	}
 	if in.Suppressor != nil {
 		reason, err := in.Suppressor.Suppressed(ctx, svc, a)
 		if err != nil {
-			return "", err
+			return pagingPlan{}, err
 		}
 		if reason != "" {
-			return PagingSuppressed + reason, note(fmt.Sprintf("Not paged: %s.", reason))
+			return pagingPlan{notes: []string{fmt.Sprintf("Not paged: %s.", reason)}, outcome: PagingSuppressed + reason}, nil
 		}
 	}
 	if in.d.Pager == nil {
-		return PagingUnavailable, note("Paging is not configured on this server: nobody is paged.")
+		return pagingPlan{notes: []string{"Paging is not configured on this server: nobody is paged."}, outcome: PagingUnavailable}, nil
 	}
-	start, deferred, err := in.pagingStart(ctx, inc, svc)
+	start, deferred, err := in.pagingStart(ctx, sev, svc)
 	if err != nil {
-		return "", err
+		return pagingPlan{}, err
 	}
+	p := pagingPlan{escalation: &models.NewEscalation{Plan: plan, StartAt: start, WakeChannel: notifications.WakeChannel},
+		outcome: PagingStarted + plan}
 	if deferred != "" {
-		err = in.Deferred.EscalateAt(ctx, inc.ID, plan, start)
-	} else {
-		err = in.d.Pager.Escalate(ctx, inc.ID, plan)
+		p.notes, p.outcome = []string{fmt.Sprintf("Not paged yet: %s.", deferred)}, PagingDeferred+deferred
 	}
-	if err != nil && !errors.Is(err, models.ErrEscalationExists) {
-		// The incident is stored: failing the request now would make the
-		// sender retry, find it open and never page. Say so loudly instead.
-		in.d.Log.ErrorContext(ctx, "raised incident could not start paging", "incident", inc.Number, "plan", plan, "err", err)
-		text := fmt.Sprintf("🚨 Paging could not start with plan %q (%v): nobody was paged. Page someone with @%s page.", plan, err, in.d.Settings.BotName)
-		if _, jerr := in.d.Store.EnqueueJobs(ctx, noticeJob(inc, text)); jerr != nil {
-			return "", errors.Join(err, jerr)
-		}
-		return PagingFailed + err.Error(), note(text)
+	return p, nil
+}
+
+// pagingFailed tells the incident's channel and timeline that its plan
+// could not start (it has no published version). The incident is stored:
+// failing the request would make the sender retry, find it open and
+// never page.
+func (in *Intake) pagingFailed(ctx context.Context, res *AlertResult, plan string) error {
+	inc := res.Incident
+	why := fmt.Errorf("%w: %q has no published version", notifications.ErrNoPlan, plan)
+	in.d.Log.ErrorContext(ctx, "raised incident could not start paging", "incident", inc.Number, "plan", plan, "err", why)
+	text := fmt.Sprintf("🚨 Paging could not start with plan %q (%v): nobody was paged. Page someone with @%s page.", plan, why, in.d.Settings.BotName)
+	res.Paging = PagingFailed + why.Error()
+	if _, err := in.d.Store.EnqueueJobs(ctx, noticeJob(inc, text)); err != nil {
+		return err
 	}
-	if deferred != "" {
-		return PagingDeferred + deferred, note(fmt.Sprintf("Not paged yet: %s.", deferred))
-	}
-	return PagingStarted + plan, nil
+	return in.d.Store.AddTimelineEvent(ctx, &models.TimelineEvent{IncidentID: inc.ID, Kind: models.TimelineNote, Text: text, OccurredAt: in.d.Clock.Now()})
 }
 
 // Incident states of the incidents API, onto Herald's status model.

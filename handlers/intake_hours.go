@@ -8,13 +8,6 @@ import (
 	"github.com/heraldhq/herald/models"
 )
 
-// DeferredPager starts a plan later: a low-urgency alert of a service that
-// pages only in working hours (working_hours_only) starts paging when they
-// begin; *notifications.Engine implements it.
-type DeferredPager interface {
-	EscalateAt(ctx context.Context, incidentID int64, planName string, at time.Time) error
-}
-
 // TeamZones tells the time zone a team works in (its manager's);
 // *models.Store implements it.
 type TeamZones interface {
@@ -25,9 +18,9 @@ type TeamZones interface {
 // unless the service pages low-urgency (SEV3, SEV4) alerts only in
 // working hours (HERALD_WORKING_HOURS, Monday to Friday, in the zone of
 // the service's team, UTC when unknown) and now is outside them.
-func (in *Intake) pagingStart(ctx context.Context, inc *models.Incident, svc *models.Service) (time.Time, string, error) {
+func (in *Intake) pagingStart(ctx context.Context, sev models.Severity, svc *models.Service) (time.Time, string, error) {
 	now := in.d.Clock.Now()
-	if svc == nil || !svc.WorkingHoursOnly || in.Deferred == nil || inc.Severity < models.SEV3 {
+	if svc == nil || !svc.WorkingHoursOnly || !in.DeferLowUrgency || sev < models.SEV3 {
 		return now, "", nil
 	}
 	zone := ""

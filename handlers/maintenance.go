@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/heraldhq/herald/internal/ttlcache"
 	"github.com/heraldhq/herald/models"
 )
 
@@ -31,11 +32,36 @@ type MaintenanceStore interface {
 type Maintenance struct {
 	d     Deps
 	store MaintenanceStore
+	// active caches each service's active windows for a second: every
+	// alert asks, and in a storm that is thousands of identical queries.
+	// Windows changed here show at once; changed elsewhere (herald apply,
+	// another replica), within the second.
+	active *ttlcache.Cache[string, []models.MaintenanceWindow]
 }
+
+// activeWindowsTTL is how stale the windows an alert is checked against
+// may be.
+const activeWindowsTTL = time.Second
 
 // NewMaintenance builds maintenance windows on the handlers' dependencies.
 func NewMaintenance(d Deps, store MaintenanceStore) *Maintenance {
-	return &Maintenance{d: d, store: store}
+	return &Maintenance{d: d, store: store, active: ttlcache.New[string, []models.MaintenanceWindow](activeWindowsTTL, 10_000, clockOf(d))}
+}
+
+// ForgetCached drops cached windows (after configuration changed here).
+func (m *Maintenance) ForgetCached() { m.active.Clear() }
+
+// activeWindows is ActiveMaintenance through the cache.
+func (m *Maintenance) activeWindows(ctx context.Context, serviceID string, now time.Time) ([]models.MaintenanceWindow, error) {
+	if ws, ok := m.active.Get(serviceID); ok {
+		return ws, nil
+	}
+	ws, err := m.store.ActiveMaintenance(ctx, serviceID, now)
+	if err != nil {
+		return nil, err
+	}
+	m.active.Put(serviceID, ws)
+	return ws, nil
 }
 
 // Suppressed implements AlertSuppressor: the first window (by name)
@@ -48,7 +74,7 @@ func (m *Maintenance) Suppressed(ctx context.Context, svc *models.Service, a *Ne
 	if svc != nil {
 		serviceID, serviceName = svc.ID, svc.Name
 	}
-	ws, err := m.store.ActiveMaintenance(ctx, serviceID, now)
+	ws, err := m.activeWindows(ctx, serviceID, now)
 	if err != nil {
 		return "", err
 	}
@@ -171,6 +197,7 @@ func (m *Maintenance) CreateWindow(ctx context.Context, in models.MaintenanceInp
 	if err := m.store.CreateMaintenanceWindow(ctx, w); err != nil {
 		return nil, err
 	}
+	m.active.Clear()
 	m.d.Log.InfoContext(ctx, "maintenance window created", "window", w.Name, "service", in.Service, "by", by)
 	return w, nil
 }
@@ -185,6 +212,7 @@ func (m *Maintenance) DeleteWindow(ctx context.Context, name string) error {
 	if err := m.store.DeleteMaintenanceWindow(ctx, name); err != nil {
 		return err
 	}
+	m.active.Clear()
 	m.d.Log.InfoContext(ctx, "maintenance window deleted", "window", name)
 	return nil
 }

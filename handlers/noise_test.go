@@ -312,7 +312,7 @@ func TestWorkingHoursOnlyDefersLowUrgency(t *testing.T) {
 			f := newNoiseFixture(t, d)
 			f.deps.Settings.WorkingHours = [2]int{9 * 60, 18 * 60}
 			f.intake = handlers.NewIntake(f.deps)
-			f.intake.Deferred, f.intake.Zones = f.engine, f.db.Store
+			f.intake.DeferLowUrgency, f.intake.Zones = true, f.db.Store
 			cfg := strings.Replace(noiseConfig, "  - {name: search, team: shop, plan: shop}", "  - {name: search, team: shop, plan: shop, working_hours_only: true}", 1)
 			cfg = strings.Replace(cfg, "  - {name: alice, slack_id: U0ALICE}", "  - {name: alice, slack_id: U0ALICE}\n  - {name: mo, time_zone: Europe/Paris}", 1)
 			c, err := notifications.ParseCatalog([]byte(cfg))

@@ -50,9 +50,24 @@ var ErrDuplicate = errors.New("already recorded")
 // EnqueueJobs stores jobs; ones whose dedup key exists are skipped. It
 // reports how many were new.
 func (s *Store) EnqueueJobs(ctx context.Context, jobs ...NewJob) (int, error) {
+	return s.enqueueJobs(ctx, jobs)
+}
+
+// enqueueJobRows is EnqueueJobs for a batch of creations.
+func (s *Store) enqueueJobRows(ctx context.Context, jobs []NewJob) error {
+	_, err := s.enqueueJobs(ctx, jobs)
+	return err
+}
+
+// enqueueJobs stores jobs with one statement; a job whose dedup key is
+// already queued is skipped.
+func (s *Store) enqueueJobs(ctx context.Context, jobs []NewJob) (int, error) {
+	if len(jobs) == 0 {
+		return 0, nil
+	}
 	now := s.clock.Now()
-	added := 0
-	for _, j := range jobs {
+	rows := make([]Job, len(jobs))
+	for i, j := range jobs {
 		row := Job{
 			ID:          newID(),
 			Kind:        j.Kind,
@@ -71,13 +86,13 @@ func (s *Store) EnqueueJobs(ctx context.Context, jobs ...NewJob) (int, error) {
 			k := j.DedupKey
 			row.DedupKey = &k
 		}
-		res := s.db.WithContext(ctx).Clauses(clause.OnConflict{DoNothing: true}).Create(&row)
-		if res.Error != nil {
-			return added, fmt.Errorf("enqueueing %s job: %w", j.Kind, res.Error)
-		}
-		added += int(res.RowsAffected)
+		rows[i] = row
 	}
-	return added, nil
+	res := s.db.WithContext(ctx).Clauses(clause.OnConflict{DoNothing: true}).Create(&rows)
+	if res.Error != nil {
+		return 0, fmt.Errorf("enqueueing %d jobs (%s…): %w", len(rows), jobs[0].Kind, res.Error)
+	}
+	return int(res.RowsAffected), nil
 }
 
 // LeaseJobs hands up to limit due jobs to owner until now+lease. Other

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -46,6 +47,7 @@ func newAPIEnv(t *testing.T, dialect string) *apiEnv {
 	env.db = testdb.New(t, dialect, env.clock)
 	plan := &models.Plan{ID: uuid.NewString(), Name: "payments-oncall", ActiveVersion: 1, CreatedAt: docT0, UpdatedAt: docT0}
 	check(t, env.db.Gorm.Create(plan).Error)
+	check(t, env.db.Gorm.Create(&models.PlanVersion{PlanID: plan.ID, Version: 1, Definition: `{"steps":[]}`, CreatedBy: "test", CreatedAt: docT0}).Error)
 	for _, svc := range []*models.Service{
 		{ID: uuid.NewString(), Name: "payments", PlanID: &plan.ID, DefaultSeverity: models.SEV3, CreatedAt: docT0, UpdatedAt: docT0},
 		{ID: uuid.NewString(), Name: "web", DefaultSeverity: models.SEV3, CreatedAt: docT0, UpdatedAt: docT0},
@@ -144,24 +146,16 @@ func (env *apiEnv) rows() map[string]int64 {
 
 // recordingPager records what the intake asks of the paging engine.
 type recordingPager struct {
-	mu          sync.Mutex
-	escalations map[int64]string // incident → plan
-	claims      []int64
-	unclaims    []int64
-	resolves    []int64
+	mu       sync.Mutex
+	claims   []int64
+	unclaims []int64
+	resolves []int64
 }
 
-func (p *recordingPager) Escalate(_ context.Context, incidentID int64, plan string) error {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.escalations == nil {
-		p.escalations = map[int64]string{}
-	}
-	if _, ok := p.escalations[incidentID]; ok {
-		return models.ErrEscalationExists
-	}
-	p.escalations[incidentID] = plan
-	return nil
+// Escalate is never the intake's way to start a plan (it does so in the
+// transaction that stores the incident); a call is a failure.
+func (p *recordingPager) Escalate(context.Context, int64, string) error {
+	return errors.New("the intake called Pager.Escalate instead of starting the plan with the incident")
 }
 
 func (p *recordingPager) PagePeople(context.Context, int64, string, string, string, string, string) (int, error) {
@@ -189,12 +183,19 @@ func (p *recordingPager) Resolve(_ context.Context, id int64, _ string) error {
 	return nil
 }
 
-func (p *recordingPager) escalated() map[int64]string {
-	p.mu.Lock()
-	defer p.mu.Unlock()
+// escalated is each escalating incident's plan, as stored: the intake
+// starts a plan in the transaction that stores its incident.
+func (env *apiEnv) escalated() map[int64]string {
+	env.t.Helper()
+	var rows []struct {
+		IncidentID int64
+		Name       string
+	}
+	check(env.t, env.db.Gorm.Raw(`SELECT escalations.incident_id, plans.name FROM escalations
+		JOIN plan_versions ON plan_versions.id = escalations.plan_version_id JOIN plans ON plans.id = plan_versions.plan_id`).Scan(&rows).Error)
 	out := map[int64]string{}
-	for k, v := range p.escalations {
-		out[k] = v
+	for _, r := range rows {
+		out[r.IncidentID] = r.Name
 	}
 	return out
 }

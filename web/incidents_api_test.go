@@ -36,7 +36,7 @@ func TestIncidentsAPICreate(t *testing.T) {
 				got["url"] != fmt.Sprintf("https://herald.example/incidents/%d", number) || got["occurrences"] != float64(1) {
 				t.Errorf("create answer %s", r.Body)
 			}
-			if esc := env.pager.escalated(); len(esc) != 1 || esc[int64(got["id"].(float64))] != "payments-oncall" {
+			if esc := env.escalated(); len(esc) != 1 || esc[int64(got["id"].(float64))] != "payments-oncall" {
 				t.Errorf("escalations %v, want the incident on payments-oncall", esc)
 			}
 
@@ -65,7 +65,7 @@ func TestIncidentsAPICreate(t *testing.T) {
 			if r.Status != http.StatusCreated || r.json(t)["paging"] != handlers.PagingNoPlan {
 				t.Fatalf("service without a plan: %d %s", r.Status, r.Body)
 			}
-			if esc := env.pager.escalated(); len(esc) != 1 {
+			if esc := env.escalated(); len(esc) != 1 {
 				t.Errorf("a service without a plan escalated: %v", esc)
 			}
 			var notes int64
@@ -126,7 +126,7 @@ func TestIncidentsAPIDedupConcurrent(t *testing.T) {
 			if env.count("incidents") != 1 || inc.Occurrences != n {
 				t.Errorf("%d incidents, %d occurrences; want 1, %d", env.count("incidents"), inc.Occurrences, n)
 			}
-			if esc := env.pager.escalated(); len(esc) != 1 {
+			if esc := env.escalated(); len(esc) != 1 {
 				t.Errorf("escalations %v, want one", esc)
 			}
 		})
@@ -169,7 +169,7 @@ func TestIncidentsAPIIdempotencyKey(t *testing.T) {
 			if occ := env.rows()["occurrences"]; occ != 2 || env.count("incidents") != 1 {
 				t.Errorf("occurrences %d, incidents %d; want 2, 1", occ, env.count("incidents"))
 			}
-			if esc := env.pager.escalated(); len(esc) != 1 {
+			if esc := env.escalated(); len(esc) != 1 {
 				t.Errorf("escalations %v, want one", esc)
 			}
 
@@ -273,7 +273,7 @@ func TestIncidentsAPIRefusals(t *testing.T) {
 			if after := env.rows(); fmt.Sprint(after) != fmt.Sprint(before) {
 				t.Errorf("refused requests changed rows: %v → %v", before, after)
 			}
-			if esc := env.pager.escalated(); len(esc) != 0 {
+			if esc := env.escalated(); len(esc) != 0 {
 				t.Errorf("refused requests paged: %v", esc)
 			}
 			// A revoked key is refused like a wrong one.

@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/heraldhq/herald/internal/ttlcache"
 	"github.com/heraldhq/herald/models"
 )
 
@@ -93,3 +95,37 @@ func readAPIBody(c echo.Context, max int64) ([]byte, error) {
 	}
 	return body, nil
 }
+
+// KeyCache remembers accepted integration keys for a second, so an alert
+// storm does not read the same integration row thousands of times. A key
+// revoked or rotated out elsewhere (the CLI, another replica) stops
+// working within that second; the admin API of this replica calls Forget.
+// Unknown and wrong keys are never cached (each is checked against the
+// database). Entries are keyed by the key's SHA-256: the cache holds no
+// key.
+type KeyCache struct {
+	IntegrationAuth
+	keys *ttlcache.Cache[[sha256.Size]byte, models.Integration]
+}
+
+// NewKeyCache caches auth's accepted keys.
+func NewKeyCache(auth IntegrationAuth, clock models.Clock) *KeyCache {
+	return &KeyCache{IntegrationAuth: auth, keys: ttlcache.New[[sha256.Size]byte, models.Integration](time.Second, 10_000, clock.Now)}
+}
+
+// AuthenticateKey implements IntegrationAuth.
+func (c *KeyCache) AuthenticateKey(ctx context.Context, key string) (*models.Integration, error) {
+	h := sha256.Sum256([]byte(key))
+	if in, ok := c.keys.Get(h); ok {
+		return &in, nil
+	}
+	in, err := c.IntegrationAuth.AuthenticateKey(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	c.keys.Put(h, *in)
+	return in, nil
+}
+
+// Forget drops every cached key (after a rotation or revocation).
+func (c *KeyCache) Forget() { c.keys.Clear() }

@@ -13,6 +13,17 @@ import (
 type adminAPI struct {
 	store  *models.Store
 	engine *notifications.Engine
+	// forget drops what this replica caches of integrations, services and
+	// maintenance windows after the admin API changed them (nil: nothing
+	// cached).
+	forget func()
+}
+
+// changed forgets cached configuration after a change.
+func (a adminAPI) changed() {
+	if a.forget != nil {
+		a.forget()
+	}
 }
 
 func (a adminAPI) ApplyConfig(ctx context.Context, yaml []byte, prune, dryRun bool) (*notifications.Report, error) {
@@ -20,6 +31,7 @@ func (a adminAPI) ApplyConfig(ctx context.Context, yaml []byte, prune, dryRun bo
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", notifications.ErrInvalidCatalog, err)
 	}
+	defer a.changed()
 	return notifications.Apply(ctx, a.store, c, notifications.ApplyOptions{Prune: prune, DryRun: dryRun})
 }
 

@@ -56,15 +56,18 @@ func (a adminAPI) CreateIntegration(ctx context.Context, n models.NewIntegration
 }
 
 func (a adminAPI) RotateIntegration(ctx context.Context, name string) (string, error) {
+	defer a.changed()
 	key, _, err := integrations{a.store}.rotate(ctx, name)
 	return key, err
 }
 
 func (a adminAPI) FinishIntegrationRotation(ctx context.Context, name string) (bool, error) {
+	defer a.changed()
 	return integrations{a.store}.finishRotation(ctx, name)
 }
 
 func (a adminAPI) RevokeIntegration(ctx context.Context, name string) error {
+	defer a.changed()
 	return integrations{a.store}.revoke(ctx, name)
 }
 

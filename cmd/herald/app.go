@@ -43,6 +43,7 @@ type App struct {
 
 	claimLinks *notifications.ClaimLinks // nil without SMTP_HOST
 	noise      *handlers.NoiseControl    // maintenance windows and heartbeats (noise.go)
+	creations  *models.IncidentBatcher   // group-commits the alert intake's new incidents
 }
 
 // BuildOptions are the seams tests use; production passes the zero value.
@@ -200,17 +201,27 @@ func (a *App) wire(ctx context.Context, clock models.Clock, o BuildOptions) erro
 		return fmt.Errorf("registering handlers: %w", err)
 	}
 	intake := handlers.NewIntake(deps)
-	intake.Deferred, intake.Zones = a.Engine, a.Store
+	intake.DeferLowUrgency, intake.Zones = true, a.Store
+	a.creations = models.NewIncidentBatcher(a.Store, log, 128, 2)
+	intake.Creator = a.creations
 	noise := a.wireNoise(deps, intake, owner)
+	keys := web.NewKeyCache(a.Store, clock)
+	forget := func() { // after the admin API changed configuration
+		keys.Forget()
+		intake.ForgetCached()
+		if noise.Maintenance != nil {
+			noise.Maintenance.ForgetCached()
+		}
+	}
 	a.Echo = web.New(web.Options{
 		Verifier: bot.NewVerifier(cfg.SlackSigningSecret, clock), Dispatcher: a.Dispatcher,
 		Ready: readiness{db: a.db}, Gatherer: promReg, Metrics: metrics, Log: log, Clock: clock,
-		Admin: adminAPI{store: a.Store, engine: a.Engine}, AdminAPIKey: cfg.AdminAPIKey, Incidents: a.Store,
+		Admin: adminAPI{store: a.Store, engine: a.Engine, forget: forget}, AdminAPIKey: cfg.AdminAPIKey, Incidents: a.Store,
 		Maintenance: noise.Maintenance, Heartbeats: noise.Heartbeats,
 		Claims: a.claimPages(a.claimLinks, deps), Twilio: a.twilioWeb(deps),
 		Iris:   &web.IrisOptions{Store: a.Store, Intake: intake, Pager: a.Engine},
-		Intake: intake, IntegrationAuth: a.Store, IntakeStore: a.Store,
-		Webhooks: &web.WebhookOptions{Auth: a.Store, Groups: handlers.NewAlertGroups(intake, a.Store)},
+		Intake: intake, IntegrationAuth: keys, IntakeStore: a.Store,
+		Webhooks: &web.WebhookOptions{Auth: keys, Groups: handlers.NewAlertGroups(intake, a.Store)},
 	})
 	return nil
 }
@@ -305,6 +316,7 @@ func (a *App) Serve(ctx context.Context) error {
 	go a.pruneClaimTokens(workerCtx)
 	go a.Reminders.Run(workerCtx)
 	go a.Engine.Run(workerCtx)
+	go a.creations.Run(workerCtx)
 	go a.noise.Run(workerCtx)
 	if a.cfg.PprofAddr != "" {
 		go servePprof(workerCtx, a.cfg.PprofAddr, a.log)
