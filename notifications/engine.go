@@ -123,10 +123,11 @@ type Engine struct {
 
 	wakeEsc  chan struct{}
 	wakeSend chan struct{}
-	plans    sync.Map // plan version id → *models.PlanDefinition (versions are immutable)
-	planIDs  sync.Map // plan version id → plan id
-	finisher finisher // batches send outcomes
-	inflight inflight // messages this replica is sending (leases renewed)
+	plans    sync.Map     // plan version id → *models.PlanDefinition (versions are immutable)
+	planIDs  sync.Map     // plan version id → plan id
+	finisher finisher     // batches send outcomes
+	inflight inflight     // messages this replica is sending (leases renewed)
+	dests    destinations // where each person is reached, for a second
 }
 
 // NewEngine builds an engine.

@@ -207,9 +207,9 @@ func (e *Engine) deliver(ctx context.Context, m *models.Message, batch *Message)
 	return models.MessageOutcome{Status: models.MessageFailed, Error: msg, Detail: msg}, false
 }
 
-// destination finds where a message goes: the person's Slack id for Slack,
-// a verified number for SMS and calls, an address for e-mail.
-func (e *Engine) destination(ctx context.Context, m *models.Message) (string, error) {
+// lookupDestination finds where a message goes: the person's Slack id for
+// Slack, a verified number for SMS and calls, an address for e-mail.
+func (e *Engine) lookupDestination(ctx context.Context, m *models.Message) (string, error) {
 	if m.PersonID == nil && m.Role == RoleSlackChannel && Mode(m.Mode) == ModeSlack && m.Target != "" {
 		return m.Target, nil
 	}
