@@ -5,10 +5,14 @@ GO ?= go
 HERALD_TEST_POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable
 export HERALD_TEST_POSTGRES_URL
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
-LDFLAGS := -s -w -X main.version=$(VERSION)
+COMMIT ?= $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
+BUILD_DATE ?= $(shell date -u +%Y-%m-%dT%H:%M:%SZ)
+LDFLAGS := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT) -X main.buildDate=$(BUILD_DATE)
+# Platforms of `make release`, as GOOS/GOARCH.
+RELEASE_PLATFORMS ?= linux/amd64 linux/arm64
 FUZZTIME ?= 10s
 
-.PHONY: run build test vet lint fuzz bench-ack bench-engine clean
+.PHONY: run build release docker test vet lint fuzz bench-ack bench-engine clean
 
 ## run: start Herald on the embedded SQLite store in ./data, Slack in dry-run mode, example keyword replies, the demo paging configuration (examples/demo.yaml)
 run:
@@ -18,6 +22,20 @@ run:
 ## build: a static binary in ./bin/herald
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/herald ./cmd/herald
+
+## release: static binaries for RELEASE_PLATFORMS in ./dist, named herald-VERSION-OS-ARCH, with SHA256SUMS
+release:
+	rm -rf dist && mkdir -p dist
+	@set -e; for platform in $(RELEASE_PLATFORMS); do \
+		os=$${platform%/*}; arch=$${platform#*/}; out=dist/herald-$(VERSION)-$$os-$$arch; \
+		echo "building $$out"; \
+		CGO_ENABLED=0 GOOS=$$os GOARCH=$$arch $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $$out ./cmd/herald; \
+	done
+	cd dist && sha256sum herald-* > SHA256SUMS && cat SHA256SUMS
+
+## docker: the container image herald:VERSION (see Dockerfile)
+docker:
+	docker build --build-arg VERSION=$(VERSION) --build-arg COMMIT=$(COMMIT) --build-arg BUILD_DATE=$(BUILD_DATE) -t herald:$(VERSION) .
 
 ## test: vet, then every test with the race detector, on Postgres when it is reachable
 test: vet
@@ -56,4 +74,4 @@ bench-engine:
 	./bin/herald-bench bench engine --database-url '$(HERALD_TEST_POSTGRES_URL)' --out artifacts/bench-engine.json --markdown artifacts/bench-engine.md $(BENCH_ARGS)
 
 clean:
-	rm -rf bin data
+	rm -rf bin data dist

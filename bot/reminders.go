@@ -68,7 +68,9 @@ func (r *Reminders) RunDue(ctx context.Context) (int, error) {
 			return seen, nil
 		}
 		for i := range due {
-			r.runOne(ctx, &due[i])
+			// Leased reminders finish even while shutting down, as jobs
+			// do; the next lease, on ctx, is refused.
+			r.runOne(context.WithoutCancel(ctx), &due[i])
 			seen++
 		}
 	}

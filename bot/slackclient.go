@@ -24,6 +24,8 @@ type SlackClientOptions struct {
 	// HTTPClient overrides the transport (tests); nil uses a client with a
 	// 10 s timeout.
 	HTTPClient *http.Client
+	// Observer times every Web API call (not in dry-run); nil: none.
+	Observer APIObserver
 }
 
 // NewSlackClient builds the slack-go client Herald uses for every Web API
@@ -38,6 +40,15 @@ func NewSlackClient(o SlackClientOptions) *slack.Client {
 	}
 	if hc == nil {
 		hc = &http.Client{Timeout: 10 * time.Second}
+	}
+	if o.Observer != nil && o.Token != "" {
+		instrumented := *hc // the caller's client is left as it was
+		next := hc.Transport
+		if next == nil {
+			next = http.DefaultTransport
+		}
+		instrumented.Transport = &slackMetricsTransport{next: next, obs: o.Observer}
+		hc = &instrumented
 	}
 	return slack.New(token, slack.OptionAPIURL(o.APIURL), slack.OptionHTTPClient(hc))
 }

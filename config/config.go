@@ -70,6 +70,14 @@ type Config struct {
 
 	// Webhook is the signed-webhook paging vendor; URL empty means none.
 	Webhook Webhook
+	// DeadMan is the dead-man switch (HERALD_DEADMAN_*); off by default.
+	DeadMan DeadMan
+	// Oncall is an external Oncall service some teams keep their
+	// schedules in (HERALD_ONCALL_*); off by default.
+	Oncall ExternalOncall
+	// OncallAnnounceCron posts who is on call this week in each team
+	// channel (HERALD_ONCALL_ANNOUNCE_CRON, robfig/cron; empty: never).
+	OncallAnnounceCron string
 
 	// E-mail pages; SMTPHost empty means no e-mail vendor.
 	SMTPHost     string // SMTP_HOST
@@ -164,6 +172,9 @@ func Load(lookup Lookup) (Config, error) {
 		ShutdownTimeout:      p.duration("HERALD_SHUTDOWN_TIMEOUT", DefaultShutdown),
 		Demo:                 p.boolean("HERALD_DEMO", false),
 		Webhook:              p.webhook(),
+		DeadMan:              p.deadMan(),
+		Oncall:               p.externalOncall(),
+		OncallAnnounceCron:   p.oncallAnnounceCron(),
 		SMTPHost:             p.str("SMTP_HOST", ""),
 		SMTPPort:             p.intRange("SMTP_PORT", DefaultSMTPPort, 1, 65535),
 		SMTPUsername:         p.str("SMTP_USERNAME", ""),

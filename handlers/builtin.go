@@ -40,6 +40,10 @@ func RegisterBuiltins(reg *bot.Registries, d Deps) error {
 		reg.Jobs.Register(JobReportDM, reportDM(d)),
 		reg.Jobs.OnFailure(reportFailure(d)),
 
+		// On-call: who is on call, covering, handoff announcements.
+		reg.Slash.Register(oncallSlash(d)),
+		reg.Jobs.Register(JobOncallPost, postOncall(d)),
+
 		// Reminders.
 		reg.Notifications.Register(noLeadReminder(d)),
 		reg.Notifications.Register(noSeverityReminder(d)),
@@ -77,6 +81,7 @@ func RegisterBuiltins(reg *bot.Registries, d Deps) error {
 		reg.Commands.Register(reopenCommand(d)),
 		reg.Commands.Register(rolesCommand(d)),
 		reg.Commands.Register(roleCommand(d)),
+		reg.Commands.Register(oncallCommand(d)),
 		reg.Actions.Register(setTextButton(d, summaryField)),
 		reg.Actions.Register(setTextButton(d, impactField)),
 		reg.Actions.Register(cancelButton(d)),

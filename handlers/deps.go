@@ -152,6 +152,11 @@ type Deps struct {
 	// PlanOwners finds who to DM a paging alert to besides the channel;
 	// nil: the channel only.
 	PlanOwners PlanOwnerLookup
+	// OnCall is what `/oncall` reads and writes (schedules, teams,
+	// people); OnCallCache the on-call lookups it drops after a change
+	// (nil: none to drop).
+	OnCall      OnCallStore
+	OnCallCache OnCallCache
 
 	// Reminders are the recurring notifications new and re-opened
 	// incidents get (declared in Slack or raised by the intake).

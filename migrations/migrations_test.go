@@ -55,6 +55,15 @@ var storedModels = []any{
 	&models.IrisIncident{},
 	&models.IncidentAlert{},
 	&models.APIAnswer{},
+	&models.Schedule{},
+	&models.Rotation{},
+	&models.RotationMember{},
+	&models.ScheduleOverride{},
+	&models.TimeOff{},
+	&models.DeadManRun{},
+	&models.OncallAnnouncement{},
+	&models.OncallSummary{},
+	&models.CalendarToken{},
 }
 
 // nullableTypes scan SQL NULL without error.

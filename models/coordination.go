@@ -62,6 +62,12 @@ type AuditEntry struct {
 	Action     string
 	Before     string
 	After      string
+	// Actor names who made a change that is not an incident's (a
+	// schedule's: a person, "herald apply"…); ActorID is a Slack user.
+	Actor string
+	// Subject is what a change outside an incident was to, like
+	// "schedule:<id>" (ScheduleSubject); "" for an incident's.
+	Subject string
 }
 
 // TableName keeps the audit table's conventional name.

@@ -49,8 +49,10 @@ type Escalation struct {
 	ClaimedAt     *time.Time
 	LeaseOwner    *string
 	LeaseUntil    *time.Time
-	CreatedAt     time.Time
-	UpdatedAt     time.Time
+	// FirstPageAt is when a vendor first accepted one of its pages.
+	FirstPageAt *time.Time
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
 }
 
 // Message is one attempt to reach one person in one mode.
@@ -76,6 +78,9 @@ type Message struct {
 	// BatchKey groups the pages of an alert storm that go out as one
 	// message (plan aggregation); "" for a page sent on its own.
 	BatchKey string
+	// RecipientSource says what put the person on call, when a schedule
+	// did: "primary, Payments weekly"; "" otherwise.
+	RecipientSource string
 	// FailedVendors (a JSON list) are the vendors whose delivery reports
 	// failed this page: a resend goes to the others.
 	FailedVendors string
@@ -485,23 +490,40 @@ type PagingSummary struct {
 func (s *Store) PagingSummaryOf(ctx context.Context, incidentID int64) (PagingSummary, error) {
 	var out PagingSummary
 	var rows []struct {
-		Name        string
-		SlackUserID *string
+		Name            string
+		SlackUserID     *string
+		RecipientSource string
+		LastID          int64
 	}
-	err := s.db.WithContext(ctx).Table("messages").Select("DISTINCT people.name, people.slack_user_id").
+	err := s.db.WithContext(ctx).Table("messages").
+		Select("people.name, people.slack_user_id, messages.recipient_source, MAX(messages.id) AS last_id").
 		Joins("JOIN people ON people.id = messages.person_id").
 		Where("messages.incident_id = ? AND NOT messages.out_of_band AND messages.status IN ?", incidentID,
 			[]string{MessageQueued, MessageSending, MessageSent, MessageDelivered}).
+		Group("people.name, people.slack_user_id, messages.recipient_source").
 		Order("people.name").Scan(&rows).Error
 	if err != nil {
 		return out, fmt.Errorf("summarising pages: %w", err)
 	}
+	// Once per person, with what put them on call for their latest page
+	// (a schedule: "<@U1> (primary, Payments weekly)").
+	at, last := map[string]int{}, map[string]int64{}
 	for _, r := range rows {
+		label := r.Name
 		if r.SlackUserID != nil && *r.SlackUserID != "" {
-			out.Paged = append(out.Paged, "<@"+*r.SlackUserID+">")
-		} else {
-			out.Paged = append(out.Paged, r.Name)
+			label = "<@" + *r.SlackUserID + ">"
 		}
+		if r.RecipientSource != "" {
+			label += " (" + r.RecipientSource + ")"
+		}
+		if i, ok := at[r.Name]; ok {
+			if r.LastID > last[r.Name] {
+				out.Paged[i], last[r.Name] = label, r.LastID
+			}
+			continue
+		}
+		at[r.Name], last[r.Name] = len(out.Paged), r.LastID
+		out.Paged = append(out.Paged, label)
 	}
 	if e, err := s.EscalationOf(ctx, incidentID); err == nil {
 		out.State, out.ClaimedBy = e.State, e.ClaimedBy

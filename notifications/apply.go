@@ -89,6 +89,9 @@ type Report struct {
 	// Services, integrations, heartbeats and maintenance windows
 	// (apply_services.go).
 	Services, Integrations, Heartbeats, Maintenance Counts
+	// Schedules (apply_schedules.go); a rotation's change is its
+	// schedule's.
+	Schedules Counts
 	// KeysToMint are the integrations that have no key yet.
 	KeysToMint []string `json:",omitempty"`
 	// Changes are in the order they were made.
@@ -112,6 +115,8 @@ func (r *Report) counts(kind string) *Counts {
 		return &r.Templates
 	case KindPlan:
 		return &r.Plans
+	case KindSchedule:
+		return &r.Schedules
 	default:
 		return r.serviceCounts(kind)
 	}
@@ -140,6 +145,7 @@ func (r *Report) String() string {
 	fmt.Fprintf(&b, "templates: %s\n", r.Templates)
 	fmt.Fprintf(&b, "plans:     %s\n", r.Plans)
 	r.writeServiceCounts(&b)
+	r.writeScheduleCounts(&b)
 	for _, c := range r.Changes {
 		fmt.Fprintf(&b, "  %s\n", c)
 	}
@@ -158,7 +164,7 @@ func (r *Report) String() string {
 }
 
 // ErrPruneEverything refuses --prune with a file that declares nothing.
-var ErrPruneEverything = errors.New("refusing to prune with a file that declares nothing: it would remove every person, team, template and plan")
+var ErrPruneEverything = errors.New("refusing to prune with a file that declares nothing: it would remove the whole paging configuration (people, teams, templates, plans, services, schedules…)")
 
 var errDryRun = errors.New("dry run")
 
@@ -198,13 +204,23 @@ func Apply(ctx context.Context, store *models.Store, c *Catalog, o ApplyOptions)
 			return err
 		}
 		r.Warnings = warnings
-		if o.Prune && len(c.People)+len(c.Teams)+len(c.Templates)+len(c.Plans) == 0 {
+		if o.Prune && c.declaresNothing() {
 			return ErrPruneEverything
+		}
+		sched, err := loadScheduleState(ctx, tx, st)
+		if err != nil {
+			return err
+		}
+		if err := a.pruneSchedules(ctx, tx, sched, c); err != nil {
+			return err
 		}
 		if err := a.apply(st, c); err != nil {
 			return err
 		}
 		if err := a.applyServices(ss, c); err != nil {
+			return err
+		}
+		if err := a.applySchedules(ctx, tx, sched, c); err != nil {
 			return err
 		}
 		if o.DryRun {
@@ -929,12 +945,16 @@ type ExportOptions struct {
 func Export(ctx context.Context, store *models.Store, o ExportOptions) (*Catalog, error) {
 	var st *state
 	var ss *serviceState
+	var sched *scheduleState
 	err := store.InTx(ctx, func(tx *models.Store) error {
 		var err error
 		if st, err = loadState(tx.DB().WithContext(ctx)); err != nil {
 			return err
 		}
-		ss, err = loadServiceState(tx.DB().WithContext(ctx))
+		if ss, err = loadServiceState(tx.DB().WithContext(ctx)); err != nil {
+			return err
+		}
+		sched, err = loadScheduleState(ctx, tx, st)
 		return err
 	})
 	if err != nil {
@@ -1020,6 +1040,7 @@ func Export(ctx context.Context, store *models.Store, o ExportOptions) (*Catalog
 	if err := ss.export(c, st); err != nil {
 		return nil, err
 	}
+	sched.export(c, st)
 	return c, nil
 }
 

@@ -31,6 +31,8 @@ type Catalog struct {
 	Integrations []IntegrationSpec `yaml:"integrations,omitempty"`
 	Heartbeats   []HeartbeatSpec   `yaml:"heartbeats,omitempty"`
 	Maintenance  []MaintenanceSpec `yaml:"maintenance,omitempty"`
+	// Schedules: see catalog_schedules.go.
+	Schedules []ScheduleSpec `yaml:"schedules,omitempty"`
 }
 
 // PersonSpec declares a person. Name is the handle plans and teams use; it
@@ -335,6 +337,7 @@ func (c *Catalog) Validate(ex *Existing) (warnings []string, err error) {
 		v.plan(i, plans)
 	}
 	v.validateServices()
+	v.validateSchedules()
 	if len(v.errs) > 0 {
 		return v.warnings, v.errs
 	}
@@ -696,7 +699,8 @@ func (v *validator) notification(path string, n NotificationSpec) {
 	case (n.Role == RoleOncallPrimary || n.Role == RoleOncallSecondary) && !n.Optional:
 		if i, declared := v.declaredTeam(n.Target); declared {
 			t := v.c.Teams[i]
-			if t.Oncall == nil || (n.Role == RoleOncallPrimary && t.Oncall.Primary == "") || (n.Role == RoleOncallSecondary && t.Oncall.Secondary == "") {
+			noStatic := t.Oncall == nil || (n.Role == RoleOncallPrimary && t.Oncall.Primary == "") || (n.Role == RoleOncallSecondary && t.Oncall.Secondary == "")
+			if noStatic && !v.c.schedulesRole(n.Target, strings.TrimPrefix(n.Role, "oncall-")) {
 				v.warn(at("target"), "team %s has no %s on-call in this file: this notification will page nobody", n.Target, strings.TrimPrefix(n.Role, "oncall-"))
 			}
 		}

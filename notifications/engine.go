@@ -42,6 +42,7 @@ type EngineStore interface {
 	LeaseBatch(ctx context.Context, lead *models.Message) ([]models.Message, error)
 	RenewSendLeases(ctx context.Context, owner string, ids []int64, until time.Time) (int64, error)
 	SetClaimCode(ctx context.Context, ids []int64, code string) error
+	MarkFirstPages(ctx context.Context, escalationIDs []int64, at time.Time) ([]models.FirstPage, error)
 	TemplateSource
 	NotifyEngines(ctx context.Context, channel string) error
 	Directory
@@ -87,6 +88,10 @@ type EngineOptions struct {
 	// Throttle re-routes or holds back the pages of a person who already
 	// had many in a mode (off by default).
 	Throttle Throttle
+	// Metrics receives the engine's measurements (nil: none). With it set,
+	// the sender also records each escalation's first accepted page
+	// (escalations.first_page_at) to time it once.
+	Metrics Metrics
 }
 
 // Rate is at most Count sends Per fixed window; a zero Count or Per is no
@@ -128,6 +133,10 @@ type Engine struct {
 	finisher finisher     // batches send outcomes
 	inflight inflight     // messages this replica is sending (leases renewed)
 	dests    destinations // where each person is reached, for a second
+
+	metrics    Metrics
+	firstPages bool         // record first pages (Metrics was set)
+	passes     enginePasses // when each loop last finished a pass
 }
 
 // NewEngine builds an engine.
@@ -153,9 +162,14 @@ func NewEngine(store EngineStore, vendors *Vendors, roles RoleResolver, alerter 
 	if o.Sweep <= 0 {
 		o.Sweep = time.Second
 	}
+	var metrics Metrics = noMetrics{}
+	if o.Metrics != nil {
+		metrics = o.Metrics
+	}
 	return &Engine{store: store, vendors: vendors, roles: roles, alerter: alerter, clock: clock, log: log, opts: o,
 		templates: &templates{src: store, clock: clock},
-		wakeEsc:   make(chan struct{}, 1), wakeSend: make(chan struct{}, 1)}
+		wakeEsc:   make(chan struct{}, 1), wakeSend: make(chan struct{}, 1),
+		metrics: metrics, firstPages: o.Metrics != nil}
 }
 
 // Wake makes the engine look for work now (new escalations, new messages).
@@ -219,8 +233,15 @@ func (e *Engine) Unclaim(ctx context.Context, incidentID int64) error {
 }
 
 func (e *Engine) stop(ctx context.Context, incidentID int64, state, by string) error {
-	if _, err := e.store.StopEscalation(ctx, incidentID, state, by); err != nil {
+	before, err := e.store.StopEscalation(ctx, incidentID, state, by)
+	if err != nil {
 		return err
+	}
+	if state == models.EscalationClaimed {
+		// A claim before a deferred start (working hours) is not timed.
+		if took := e.clock.Now().Sub(before.PagingStartedAt()); took >= 0 {
+			e.metrics.Acknowledged(took)
+		}
 	}
 	// Close the loop: everyone already reached hears it is handled.
 	sent, err := e.store.MessagesOf(ctx, incidentID)
@@ -276,23 +297,43 @@ func (e *Engine) stop(ctx context.Context, incidentID int64, state, by string) e
 	return nil
 }
 
-// Run runs the escalator, the sender and the reclaimer until ctx ends.
+// Run runs the escalator, the sender and the reclaimer until ctx ends; it
+// then leases nothing more and returns once the sends in flight are done.
 func (e *Engine) Run(ctx context.Context) {
+	// Leases are renewed until the last send in flight is recorded, not
+	// only until ctx ends: a shutdown's drain can outlast SendDeadline, and
+	// an expired lease lets another replica send the page again.
+	renewCtx, stopRenewing := context.WithCancel(context.WithoutCancel(ctx))
+	renewed := make(chan struct{})
+	go func() { defer close(renewed); e.renewLeases(renewCtx) }()
 	var wg sync.WaitGroup
-	wg.Add(3)
-	go func() { defer wg.Done(); e.renewLeases(ctx) }()
+	wg.Add(2)
 	go func() { defer wg.Done(); e.loop(ctx, e.wakeEsc, e.EscalateDue) }()
 	go func() { defer wg.Done(); e.loop(ctx, e.wakeSend, e.sendAndReclaim) }()
-	wg.Wait()
+	wg.Wait() // SendDue returns once the outcomes of its sends are stored
+	stopRenewing()
+	<-renewed
 }
 
 func (e *Engine) sendAndReclaim(ctx context.Context) (int, error) {
-	if n, err := e.store.ReclaimExpiredSends(ctx); err != nil {
+	if _, err := e.ReclaimExpiredSends(ctx); err != nil {
 		return 0, err
-	} else if n > 0 {
-		e.log.WarnContext(ctx, "took over messages of a sender that stopped mid-send; they may be duplicates", "count", n)
 	}
 	return e.SendDue(ctx)
+}
+
+// ReclaimExpiredSends re-queues the messages of senders that stopped
+// mid-send (their lease ran out): possible duplicates, logged and counted.
+func (e *Engine) ReclaimExpiredSends(ctx context.Context) (int64, error) {
+	n, err := e.store.ReclaimExpiredSends(ctx)
+	if err != nil {
+		return 0, err
+	}
+	if n > 0 {
+		e.log.WarnContext(ctx, "took over messages of a sender that stopped mid-send; they may be duplicates", "count", n)
+		e.metrics.SendsTakenOver(int(n))
+	}
+	return n, nil
 }
 
 func (e *Engine) loop(ctx context.Context, wake chan struct{}, work func(context.Context) (int, error)) {
@@ -347,6 +388,7 @@ func (e *Engine) EscalateDue(ctx context.Context) (int, error) {
 			return checked, err
 		}
 		if len(due) == 0 {
+			e.passes.escalated.Store(e.clock.Now().UnixNano())
 			return checked, nil
 		}
 		b, err := e.newCheckBatch(ctx, due)
@@ -430,6 +472,7 @@ func (e *Engine) storeChecks(ctx context.Context, results []*checkResult) (store
 			continue
 		}
 		stored++
+		e.countThrottled(r.check.Messages)
 		for _, text := range r.alerts {
 			e.alert(ctx, r.inc, text)
 		}

@@ -29,26 +29,34 @@ const MaxOutOfBandBody = 4000
 // to now. Escalation pages always go before these (the sender orders by
 // out_of_band). It reports how many messages were queued.
 func (e *Engine) Notify(ctx context.Context, o OutOfBand) (int, error) {
+	ids, err := e.NotifyTracked(ctx, o)
+	return len(ids), err
+}
+
+// NotifyTracked is Notify returning the ids of the queued messages, so
+// their outcome can be followed (the dead-man switch does).
+func (e *Engine) NotifyTracked(ctx context.Context, o OutOfBand) ([]int64, error) {
 	if err := o.validate(); err != nil {
-		return 0, err
+		return nil, err
 	}
 	if o.Role == RoleSlackChannel {
 		now := e.clock.Now().UTC()
 		m := models.Message{Role: o.Role, Target: o.Target, Mode: string(ModeSlack), Priority: o.priority(),
 			Subject: o.Subject, Body: o.Body, OutOfBand: true, Optional: true, Application: o.Application,
 			Status: models.MessageQueued, NotBefore: now, CreatedAt: now}
-		if err := e.store.QueueMessages(ctx, []models.Message{m}); err != nil {
-			return 0, err
+		msgs := []models.Message{m}
+		if err := e.store.QueueMessages(ctx, msgs); err != nil {
+			return nil, err
 		}
 		e.announce(ctx)
-		return 1, nil
+		return []int64{msgs[0].ID}, nil
 	}
 	people, err := e.roles.Resolve(ctx, o.Role, o.Target)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
 	if len(people) == 0 {
-		return 0, fmt.Errorf("%w: %s %q resolves to nobody", ErrInvalidPage, o.Role, o.Target)
+		return nil, fmt.Errorf("%w: %s %q resolves to nobody", ErrInvalidPage, o.Role, o.Target)
 	}
 	now := e.clock.Now().UTC()
 	var msgs []models.Message
@@ -56,7 +64,7 @@ func (e *Engine) Notify(ctx context.Context, o OutOfBand) (int, error) {
 		modes := []Mode{o.Mode}
 		if o.Mode == "" {
 			if modes, err = e.modesFor(ctx, p, o.Priority, o.Application); err != nil {
-				return 0, err
+				return nil, err
 			}
 		}
 		for _, m := range modes {
@@ -69,10 +77,14 @@ func (e *Engine) Notify(ctx context.Context, o OutOfBand) (int, error) {
 		}
 	}
 	if err := e.store.QueueMessages(ctx, msgs); err != nil {
-		return 0, err
+		return nil, err
 	}
 	e.announce(ctx)
-	return len(msgs), nil
+	ids := make([]int64, len(msgs))
+	for i, m := range msgs {
+		ids[i] = m.ID
+	}
+	return ids, nil
 }
 
 func (o OutOfBand) priority() string {

@@ -19,14 +19,15 @@ func (e *Engine) PagePeople(ctx context.Context, incidentID int64, role, target,
 	if err != nil {
 		return 0, err
 	}
-	people, err := e.roles.Resolve(ctx, role, target)
+	res, err := resolveWithSource(ctx, e.roles, role, target)
 	if err != nil {
 		return 0, err
 	}
 	now := e.clock.Now().UTC()
 	n := models.PlanNotification{Role: role, Target: target, Priority: priority}
 	var msgs []models.Message
-	for _, p := range people {
+	for _, rc := range res.Recipients {
+		p := rc.PersonID
 		modes, err := e.modesFor(ctx, p, priority, inc.Application)
 		if err != nil {
 			return 0, err
@@ -39,7 +40,7 @@ func (e *Engine) PagePeople(ctx context.Context, incidentID int64, role, target,
 			}
 			id, person := inc.ID, p
 			msgs = append(msgs, models.Message{
-				IncidentID: &id, PersonID: &person, Role: role, Target: target, Mode: string(mode), Priority: priority,
+				IncidentID: &id, PersonID: &person, Role: role, Target: target, Mode: string(mode), Priority: priority, RecipientSource: rc.Source,
 				Subject: subject, Body: body, ClaimCode: code, Application: inc.FairnessKey(), Status: models.MessageQueued, NotBefore: now, CreatedAt: now,
 			})
 		}

@@ -2,7 +2,6 @@ package notifications
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"sync"
@@ -18,7 +17,7 @@ import (
 type checkBatch struct {
 	incidents map[int64]*models.Incident
 	planned   map[int64]map[int]map[int]int // escalation → step → notification → sends planned
-	roles     memo[[]string]                // role + target → people
+	roles     memo[stepRecipients]          // role + target → people
 	modes     memo[[]Mode]                  // person + priority → modes
 	storms    memo[bool]                    // plan version → over its aggregation threshold
 
@@ -153,26 +152,24 @@ func (e *Engine) planStep(ctx context.Context, b *checkBatch, inc *models.Incide
 				continue
 			}
 			// Roles resolve at send time: a handoff pages the new person.
-			people, err := b.roles.get(n.Role+"\x00"+n.Target, func() ([]string, error) { return e.roles.Resolve(ctx, n.Role, n.Target) })
-			why := "resolves to nobody"
-			if errors.Is(err, ErrUnknownRole) {
-				// A plan naming a role nobody knows must not stall the
-				// escalation: skip the notification, loudly.
-				people, err, why = nil, nil, "is an unknown role, so it pages nobody"
-			}
+			rs, err := b.roles.get(n.Role+"\x00"+n.Target, func() (stepRecipients, error) { return e.recipientsOf(ctx, n) })
 			if err != nil {
 				return nil, nil, nil, end, err
 			}
-			if len(people) == 0 {
+			if rs.warning != "" {
+				alerts = append(alerts, rs.warning)
+			}
+			if len(rs.recipients) == 0 {
 				// Record the send as failed, so it is planned once: the
 				// next check neither plans nor alerts it again.
-				msgs = append(msgs, e.nobodyMessage(inc, esc, stepIdx, ni, k, n, why, now))
+				msgs = append(msgs, e.nobodyMessage(inc, esc, stepIdx, ni, k, n, rs.why, now))
 				if !n.Optional {
-					alerts = append(alerts, fmt.Sprintf("🚨 Incident #%d: step %d of its plan should page %s %q, which %s. Page someone directly.", inc.Number, stepIdx+1, n.Role, n.Target, why))
+					alerts = append(alerts, fmt.Sprintf("🚨 Incident #%d: step %d of its plan should page %s %q, which %s. Page someone directly.", inc.Number, stepIdx+1, n.Role, n.Target, rs.why))
 				}
 				continue
 			}
-			for _, p := range people {
+			for _, rc := range rs.recipients {
+				p := rc.PersonID
 				modes, err := b.modes.get(p+"\x00"+n.Priority+"\x00"+inc.Application, func() ([]Mode, error) { return e.modesFor(ctx, p, n.Priority, inc.Application) })
 				if err != nil {
 					return nil, nil, nil, end, err
@@ -185,7 +182,9 @@ func (e *Engine) planStep(ctx context.Context, b *checkBatch, inc *models.Incide
 						continue
 					}
 					taken = append(taken, to)
-					msgs = append(msgs, e.newMessage(ctx, inc, esc, stepIdx, ni, k, p, n, to, now))
+					m := e.newMessage(ctx, inc, esc, stepIdx, ni, k, p, n, to, now)
+					m.RecipientSource = rc.Source
+					msgs = append(msgs, m)
 				}
 			}
 		}

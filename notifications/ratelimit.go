@@ -66,6 +66,7 @@ func (e *Engine) admit(ctx context.Context, batch []models.Message) ([]models.Me
 			return send, err
 		}
 		e.log.WarnContext(ctx, "rate limited: messages wait for the next window", "mode", mode, "count", len(ids), "until", next)
+		e.metrics.PagesHeld(string(mode), HeldRateLimit, len(ids))
 	}
 	return send, nil
 }

@@ -43,6 +43,7 @@ func (e *Engine) SendDue(ctx context.Context) (int, error) {
 			return handled, err
 		}
 		if len(batch) == 0 {
+			e.passes.sent.Store(e.clock.Now().UnixNano())
 			return handled, nil
 		}
 		if batch, err = e.admit(ctx, batch); err != nil {
@@ -170,6 +171,9 @@ func (e *Engine) deliveryBudget(m *models.Message) time.Duration {
 func (e *Engine) deliver(ctx context.Context, m *models.Message, batch *Message) (o models.MessageOutcome, permanent bool) {
 	dest, err := e.destination(ctx, m)
 	if err != nil {
+		if errors.Is(err, ErrNoDestination) {
+			e.metrics.PageAttempt(m.Mode, "none", PageNoDestination)
+		}
 		return models.MessageOutcome{Status: models.MessageFailed, Error: err.Error(), Detail: err.Error()}, errors.Is(err, ErrNoDestination)
 	}
 	vendors := e.vendors.For(Mode(m.Mode))
@@ -177,11 +181,13 @@ func (e *Engine) deliver(ctx context.Context, m *models.Message, batch *Message)
 		// A delivery report failed the page with these: the others now.
 		vendors = slices.DeleteFunc(slices.Clone(vendors), func(v Vendor) bool { return slices.Contains(failed, v.Name()) })
 		if len(vendors) == 0 {
+			e.metrics.PageAttempt(m.Mode, "none", PageNoVendor)
 			err := fmt.Errorf("every %s vendor failed to deliver this page (%s)", m.Mode, strings.Join(failed, ", "))
 			return models.MessageOutcome{Status: models.MessageFailed, Error: err.Error(), Detail: err.Error()}, true
 		}
 	}
 	if len(vendors) == 0 {
+		e.metrics.PageAttempt(m.Mode, "none", PageNoVendor)
 		err := fmt.Errorf("%w %q", ErrNoVendor, m.Mode)
 		return models.MessageOutcome{Status: models.MessageFailed, Error: err.Error(), Detail: err.Error()}, true
 	}
@@ -199,8 +205,10 @@ func (e *Engine) deliver(ctx context.Context, m *models.Message, batch *Message)
 		id, err := v.Send(vctx, out)
 		cancel()
 		if err == nil {
+			e.metrics.PageAttempt(m.Mode, v.Name(), PageAccepted)
 			return models.MessageOutcome{Status: models.MessageSent, Vendor: v.Name(), VendorID: id, Detail: "accepted by " + v.Name()}, false
 		}
+		e.metrics.PageAttempt(m.Mode, v.Name(), PageFailed)
 		failures = append(failures, v.Name()+": "+err.Error())
 	}
 	msg := fmt.Sprintf("every %s vendor failed: %v", m.Mode, failures)

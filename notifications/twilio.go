@@ -198,14 +198,7 @@ func (t *Twilio) Send(ctx context.Context, m Message) (string, error) {
 	if strings.TrimSpace(m.Destination) == "" {
 		return "", fmt.Errorf("%s: %w: empty phone number", t.name, ErrNoDestination)
 	}
-	tr := &twilioTransport{ctx: ctx, api: t.api, next: t.transport}
-	c := &twclient.Client{
-		Credentials: twclient.NewCredentials(t.sid, t.token),
-		HTTPClient: &http.Client{Transport: tr, Timeout: t.timeout,
-			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }},
-	}
-	c.SetAccountSid(t.sid)
-	svc := twapi.NewApiServiceWithClient(c)
+	svc, tr := t.service(ctx)
 	status := t.statusCallback(m.ID)
 
 	var sid, state *string

@@ -69,6 +69,12 @@ type Options struct {
 	// Iris serves the Iris-compatible API (/v0, HMAC-signed by
 	// integrations); nil leaves it out.
 	Iris *IrisOptions
+	// DeadMan serves GET /api/v1/deadman (admin key); nil leaves it out.
+	DeadMan DeadManReporter
+	// OnCall serves who is on call and schedules' shifts (admin key) and
+	// the iCalendar feeds (/calendars/..., their tokens); nil leaves them
+	// out.
+	OnCall OnCallAPI
 	// MaxBodyBytes bounds request bodies (default 1 MiB; Slack's are far
 	// smaller).
 	MaxBodyBytes int64
@@ -131,6 +137,12 @@ func New(o Options) *echo.Echo {
 	if o.Iris != nil {
 		registerIris(e, o)
 	}
+	if o.DeadMan != nil && o.AdminAPIKey != "" {
+		registerDeadMan(e, o)
+	}
+	if o.OnCall != nil {
+		registerOnCall(e, o)
+	}
 	if o.Gatherer != nil {
 		e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(o.Gatherer, promhttp.HandlerOpts{})))
 	}
@@ -177,6 +189,9 @@ func requestLogger(log *slog.Logger) echo.MiddlewareFunc {
 			path := v.URIPath
 			if strings.HasPrefix(path, "/claim/") {
 				path = "/claim/:token"
+			}
+			if strings.HasPrefix(path, "/calendars/") {
+				path = c.Path() // the route: feed URLs carry their token
 			}
 			log.LogAttrs(c.Request().Context(), slog.LevelDebug, "http request",
 				slog.String("method", v.Method), slog.String("path", path), slog.Int("status", v.Status),

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -23,6 +24,8 @@ import (
 	"github.com/heraldhq/herald/migrations"
 	"github.com/heraldhq/herald/models"
 	"github.com/heraldhq/herald/notifications"
+	"github.com/heraldhq/herald/notifications/schedule"
+	"github.com/heraldhq/herald/observability"
 	"github.com/heraldhq/herald/web"
 )
 
@@ -44,6 +47,9 @@ type App struct {
 	claimLinks *notifications.ClaimLinks // nil without SMTP_HOST
 	noise      *handlers.NoiseControl    // maintenance windows and heartbeats (noise.go)
 	creations  *models.IncidentBatcher   // group-commits the alert intake's new incidents
+	obs        *observability.Metrics    // paging, outside APIs, dead-man switch (observability.go)
+	deadman    *notifications.DeadMan    // HERALD_DEADMAN_* (off: reports enabled false)
+	oncall     *handlers.OncallAnnouncer // on-call handoff posts and summaries (oncall_announce.go)
 }
 
 // BuildOptions are the seams tests use; production passes the zero value.
@@ -141,11 +147,12 @@ func (a *App) wire(ctx context.Context, clock models.Clock, o BuildOptions) erro
 		promReg = prometheus.NewRegistry()
 		promReg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	}
-	metrics, err := bot.NewMetrics(promReg)
+	metrics, obs, err := registerMetrics(promReg)
 	if err != nil {
-		return fmt.Errorf("registering metrics: %w", err)
+		return err
 	}
-	a.Slack = bot.NewSlackClient(bot.SlackClientOptions{Token: cfg.SlackBotToken, APIURL: cfg.SlackAPIURL, Logger: log, HTTPClient: o.SlackHTTPClient})
+	a.obs = obs
+	a.Slack = bot.NewSlackClient(bot.SlackClientOptions{Token: cfg.SlackBotToken, APIURL: cfg.SlackAPIURL, Logger: log, HTTPClient: o.SlackHTTPClient, Observer: obs})
 	botUserID := a.botUserID(ctx)
 
 	a.Registries = bot.NewRegistries()
@@ -172,8 +179,19 @@ func (a *App) wire(ctx context.Context, clock models.Clock, o BuildOptions) erro
 	if err != nil {
 		return err
 	}
-	a.Engine = notifications.NewEngine(a.Store, vendors, notifications.DirectoryRoles{Dir: a.Store},
-		handlers.PagingAlerts{Queue: a.Store, Log: log}, clock, log, notifications.EngineOptions{Owner: owner, DefaultModes: engineModes(cfg.DefaultModes), RateLimits: rateLimits, Throttle: engineThrottle(cfg.Throttle)})
+	// On-call roles: Herald's schedules first, then the external Oncall
+	// (HERALD_ONCALL_TEAMS), then static assignments.
+	afterSchedules, err := onCallAfterSchedules(cfg, a.Store, clock, log)
+	if err != nil {
+		return err
+	}
+	onCallCache := schedule.NewResolver(a.Store, clock, schedule.ResolverOptions{}) // /oncall cover drops it
+	roles := notifications.ScheduleRoles{Schedules: onCallCache, Next: afterSchedules}
+	a.Engine = notifications.NewEngine(a.Store, vendors, roles,
+		handlers.PagingAlerts{Queue: a.Store, Log: log}, clock, log, notifications.EngineOptions{Owner: owner, DefaultModes: engineModes(cfg.DefaultModes), RateLimits: rateLimits, Throttle: engineThrottle(cfg.Throttle), Metrics: obs})
+	if err := a.wireObservability(promReg, clock, owner); err != nil {
+		return err
+	}
 	commsTemplate, err := handlers.NewChannelNameTemplate(cfg.CommsChannelTemplate)
 	if err != nil {
 		return err
@@ -187,6 +205,7 @@ func (a *App) wire(ctx context.Context, clock models.Clock, o BuildOptions) erro
 	}
 	deps := handlers.Deps{
 		Store: a.Store, Slack: a.Slack, Clock: clock, Log: log, Pager: a.Engine, Intake: a.Store, Directory: a.Store, PlanOwners: a.Store, Keywords: keywords,
+		OnCall: a.Store, OnCallCache: onCallCache,
 		Settings: handlers.Settings{
 			BaseURL: cfg.BaseURL, IncidentChannelName: cfg.IncidentChannelName, IncidentChannelID: cfg.IncidentChannelID,
 			ReportsChannelName: cfg.ReportsChannelName, BotName: cfg.IncidentBotName, BotUserID: botUserID,
@@ -205,6 +224,9 @@ func (a *App) wire(ctx context.Context, clock models.Clock, o BuildOptions) erro
 	a.creations = models.NewIncidentBatcher(a.Store, log, 128, 2)
 	intake.Creator = a.creations
 	noise := a.wireNoise(deps, intake, owner)
+	if err := a.wireOncallAnnouncer(owner); err != nil {
+		return err
+	}
 	keys := web.NewKeyCache(a.Store, clock)
 	forget := func() { // after the admin API changed configuration
 		keys.Forget()
@@ -222,6 +244,8 @@ func (a *App) wire(ctx context.Context, clock models.Clock, o BuildOptions) erro
 		Iris:   &web.IrisOptions{Store: a.Store, Intake: intake, Pager: a.Engine},
 		Intake: intake, IntegrationAuth: keys, IntakeStore: a.Store,
 		Webhooks: &web.WebhookOptions{Auth: keys, Groups: handlers.NewAlertGroups(intake, a.Store)},
+		DeadMan:  a.deadman,
+		OnCall:   notifications.OnCallViews{Store: a.Store},
 	})
 	return nil
 }
@@ -305,31 +329,41 @@ func (r readiness) Ready(ctx context.Context) error {
 	return nil
 }
 
-// Serve runs the HTTP server and the worker until ctx ends, then shuts down
-// gracefully: stop taking requests, let running jobs finish.
+// Serve runs the HTTP server and the background work until ctx ends (SIGTERM),
+// then shuts down within HERALD_SHUTDOWN_TIMEOUT: no new work is leased
+// (jobs, reminders, escalation checks, sends), the work in flight finishes
+// and is recorded, and the HTTP server answers the requests it has. Work
+// that outlasts the timeout keeps its lease until it runs out; then
+// another replica, or this one after a restart, takes it over.
 func (a *App) Serve(ctx context.Context) error {
 	srv := &http.Server{Addr: a.cfg.Addr, Handler: a.Echo, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second}
-	workerDone := make(chan struct{})
-	workerCtx, stopWorker := context.WithCancel(context.WithoutCancel(ctx))
-	go func() { defer close(workerDone); a.Worker.Run(workerCtx) }()
-	go a.pruneReceipts(workerCtx)
-	go a.pruneClaimTokens(workerCtx)
-	go a.Reminders.Run(workerCtx)
-	go a.Engine.Run(workerCtx)
-	go a.creations.Run(workerCtx)
-	go a.noise.Run(workerCtx)
+	// workCtx ends the loops that lease work; requestCtx what requests
+	// still use until the last one is answered.
+	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopWork()
+	requestCtx, stopRequests := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopRequests()
+	var leasing sync.WaitGroup // awaited at shutdown: they return once their work in flight is done
+	for _, run := range []func(context.Context){a.Worker.Run, a.Reminders.Run, a.Engine.Run, a.noise.Run, a.oncall.Run} {
+		leasing.Add(1)
+		go func() { defer leasing.Done(); run(workCtx) }()
+	}
+	go a.pruneReceipts(workCtx)
+	go a.deadman.Run(workCtx)
+	go a.pruneClaimTokens(workCtx)
+	go a.creations.Run(requestCtx)
 	if a.cfg.PprofAddr != "" {
-		go servePprof(workerCtx, a.cfg.PprofAddr, a.log)
+		go servePprof(requestCtx, a.cfg.PprofAddr, a.log)
 	}
 	if !a.cfg.Embedded() {
-		go a.Engine.ListenForWork(workerCtx, a.cfg.DatabaseURL)
+		go a.Engine.ListenForWork(workCtx, a.cfg.DatabaseURL)
 	}
 	if a.cfg.SlackAppToken != "" {
 		// Socket Mode: Slack reaches us over a websocket we open, so no
 		// public URL is needed; the same dispatcher handles what arrives.
 		client := slack.New(a.cfg.SlackBotToken, slack.OptionAppLevelToken(a.cfg.SlackAppToken), slack.OptionAPIURL(a.cfg.SlackAPIURL))
 		go func() {
-			if err := bot.NewSocketMode(client, a.Dispatcher, a.log).Run(workerCtx); err != nil {
+			if err := bot.NewSocketMode(client, a.Dispatcher, a.log).Run(workCtx); err != nil {
 				a.log.Error("Socket Mode stopped; Slack events now arrive only over HTTP", "err", err)
 			}
 		}()
@@ -344,16 +378,21 @@ func (a *App) Serve(ctx context.Context) error {
 	case <-ctx.Done():
 	case serveErr = <-errc:
 	}
+	a.log.Info("shutting down: leasing no new work, finishing the work and requests in flight", "timeout", a.cfg.ShutdownTimeout)
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), a.cfg.ShutdownTimeout)
 	defer cancel()
+	stopWork() // the work in flight drains meanwhile, on contexts of its own
 	if err := srv.Shutdown(shutdownCtx); err != nil {
 		a.log.Warn("HTTP shutdown", "err", err)
 	}
-	stopWorker()
+	stopRequests()
+	drained := make(chan struct{})
+	go func() { leasing.Wait(); close(drained) }()
 	select {
-	case <-workerDone:
+	case <-drained:
+		a.log.Info("shutdown complete: the work in flight finished")
 	case <-shutdownCtx.Done():
-		a.log.Warn("jobs still running at shutdown; their leases will expire and another replica will retry them")
+		a.log.Warn("work still in flight at HERALD_SHUTDOWN_TIMEOUT; its leases will run out and another replica (or this one after a restart) will take it over")
 	}
 	if errors.Is(serveErr, http.ErrServerClosed) {
 		return nil

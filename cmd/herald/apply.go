@@ -14,12 +14,12 @@ import (
 )
 
 // applyCommand is `herald apply -f FILE [--prune] [--dry-run]`: make the
-// paging configuration (people, teams, templates, plans) what FILE says.
+// paging configuration (catalogSections) what FILE says.
 func applyCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("apply", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	file := fs.String("f", "", "YAML file of people, teams, templates and plans (- reads standard input)")
-	prune := fs.Bool("prune", false, "remove the people, teams, templates and plans the file does not declare")
+	file := fs.String("f", "", "YAML file of "+catalogSections+" (- reads standard input)")
+	prune := fs.Bool("prune", false, "remove the "+catalogSections+" the file does not declare (maintenance windows made over the API stay)")
 	dryRun := fs.Bool("dry-run", false, "report what would change, write nothing")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: herald apply -f FILE [--prune] [--dry-run]\n\nMakes the paging configuration match FILE, in one transaction. See examples/demo.yaml.")
@@ -53,6 +53,10 @@ func applyCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	defer models.Close(db)
 	return applyCatalog(ctx, models.NewStore(db, nil), *file, catalog, notifications.ApplyOptions{Prune: *prune, DryRun: *dryRun}, stdout)
 }
+
+// catalogSections are what a configuration file declares: every section
+// of notifications.Catalog.
+const catalogSections = "people, teams, templates, plans, services, integrations, heartbeats, maintenance windows and schedules"
 
 func readConfigFile(name string) ([]byte, error) {
 	if name == "-" {

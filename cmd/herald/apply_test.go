@@ -183,4 +183,5 @@ func TestApplyExportCommands(t *testing.T) {
 // its service, integration (still without a key) and maintenance window.
 const demoServicesUnchanged = "services:  0 created, 0 updated, 1 unchanged, 0 deleted\n" +
 	"integrations: 0 created, 0 updated, 1 unchanged, 0 deleted\nmaintenance: 0 created, 0 updated, 1 unchanged, 0 deleted\n" +
+	"schedules: 0 created, 0 updated, 1 unchanged, 0 deleted\n" +
 	"note: integration grafana has no key: mint one with `herald integration rotate grafana` (or POST /api/v1/integrations/grafana/rotate); it is shown once\n"

@@ -34,7 +34,11 @@ scenarios:
             quiet one: their pages must not wait behind the noisy backlog
   storm     a burst of --n on a plan with aggregation: batched pages
   ingest    --n PUT /api/v1/incidents from 64 clients against herald serve
-  all       every scenario in turn`
+  all       every scenario in turn
+
+--roles schedule makes burst, steady, claim and replicas page the primary of
+a team whose Herald schedule (a weekly rotation) puts someone on call,
+instead of a person: the figures then include the on-call lookup.`
 
 // benchCommand is `herald bench`.
 func benchCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -70,6 +74,7 @@ type benchConfig struct {
 	inserters    int
 	replicaGrace time.Duration
 	profileDir   string
+	roles        string
 }
 
 // BenchReport is the JSON the harness writes.
@@ -123,6 +128,7 @@ func benchEngine(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	fs.DurationVar(&c.replicaGrace, "replicas-timeout", 3*time.Minute, "replicas: how long to wait for every page after the kill")
 	fs.BoolVar(&c.keep, "keep", false, "keep the benchmark databases")
 	fs.StringVar(&c.profileDir, "worker-cpuprofile", "", "write each worker's CPU profile into this directory")
+	fs.StringVar(&c.roles, "roles", benchRolesUser, "who the plans page: user (a person) or schedule (a team's primary from a Herald schedule; burst, steady, claim and replicas)")
 	if err := fs.Parse(args); err != nil {
 		return usageError{err.Error()}
 	}
@@ -134,11 +140,17 @@ func benchEngine(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		if !slices.Contains(benchScenarios, s) {
 			return usageError{fmt.Sprintf("unknown scenario %q", s)}
 		}
+		if c.roles == benchRolesSchedule && !slices.Contains(benchScheduleScenarios, s) {
+			return usageError{fmt.Sprintf("--roles schedule applies to %s, not %s", strings.Join(benchScheduleScenarios, ", "), s)}
+		}
+	}
+	if c.roles != benchRolesUser && c.roles != benchRolesSchedule {
+		return usageError{fmt.Sprintf("--roles: %q is neither user nor schedule", c.roles)}
 	}
 	rep := BenchReport{Started: time.Now().UTC(), Command: strings.Join(append([]string{"herald", "bench", "engine"}, args...), " "),
 		Machine: machineInfo(ctx, c.adminURL),
 		Settings: map[string]any{"n": c.n, "delay": c.delay.String(), "rate_per_min": c.rate, "duration": c.duration.String(),
-			"claims": c.claims, "replicas": c.replicas, "send_concurrency": c.sendConc, "check_concurrency": c.checkConc}}
+			"claims": c.claims, "replicas": c.replicas, "send_concurrency": c.sendConc, "check_concurrency": c.checkConc, "roles": c.roles}}
 	for _, s := range scenarios {
 		fmt.Fprintf(stderr, "== %s\n", s)
 		r := runScenario(ctx, c, s, stderr)
@@ -172,6 +184,9 @@ var benchScenarios = []string{"burst", "steady", "claim", "replicas", "fair", "s
 
 func runScenario(ctx context.Context, c benchConfig, name string, stderr io.Writer) (r ScenarioResult) {
 	r = ScenarioResult{Name: name, Figures: map[string]any{}}
+	if c.roles == benchRolesSchedule {
+		r.Name += " (schedule roles)"
+	}
 	env, err := newBenchEnv(ctx, c, name, stderr)
 	if err != nil {
 		r.Error = err.Error()

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -140,8 +141,14 @@ func redactURL(raw string) string {
 func (e *benchEnv) seed(ctx context.Context, definition string) (planVersionID int64, err error) {
 	now := time.Now().UTC()
 	slack := "U_ONCALL"
-	if err := e.gdb.WithContext(ctx).Create(&models.Person{ID: uuid.NewString(), Name: "oncall", SlackUserID: &slack, Active: true, CreatedAt: now, UpdatedAt: now}).Error; err != nil {
+	oncall := &models.Person{ID: uuid.NewString(), Name: "oncall", SlackUserID: &slack, Active: true, CreatedAt: now, UpdatedAt: now}
+	if err := e.gdb.WithContext(ctx).Create(oncall).Error; err != nil {
 		return 0, err
+	}
+	if e.c.roles == benchRolesSchedule {
+		if definition, err = e.seedSchedule(ctx, oncall.ID, definition); err != nil {
+			return 0, err
+		}
 	}
 	plan := &models.Plan{ID: uuid.NewString(), Name: "bench", ActiveVersion: 1, CreatedAt: now, UpdatedAt: now}
 	if err := e.gdb.WithContext(ctx).Create(plan).Error; err != nil {
@@ -220,7 +227,7 @@ func (e *benchEnv) startWorkers(ctx context.Context, k int) error {
 	for i := 0; i < k; i++ {
 		name := fmt.Sprintf("worker-%d", i+1)
 		args := []string{"bench", "engine-worker", "--database-url", e.dbURL, "--sink", e.sink.url, "--owner", name,
-			"--send-concurrency", strconv.Itoa(e.c.sendConc), "--check-concurrency", strconv.Itoa(e.c.checkConc), "--max-conns", strconv.Itoa(e.c.workerConns)}
+			"--send-concurrency", strconv.Itoa(e.c.sendConc), "--check-concurrency", strconv.Itoa(e.c.checkConc), "--max-conns", strconv.Itoa(e.c.workerConns), "--roles", cmp.Or(e.c.roles, benchRolesUser)}
 		if e.c.profileDir != "" {
 			args = append(args, "--cpuprofile", filepath.Join(e.c.profileDir, name+".pprof"))
 		}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/heraldhq/herald/models"
 	"github.com/heraldhq/herald/notifications"
+	"github.com/heraldhq/herald/notifications/schedule"
 )
 
 // benchEngineWorker is `herald bench engine-worker` (hidden): one herald
@@ -31,6 +32,7 @@ func benchEngineWorker(ctx context.Context, args []string, stderr io.Writer) err
 	checkConc := fs.Int("check-concurrency", 0, "EngineOptions.CheckConcurrency (0: the engine's default)")
 	conns := fs.Int("max-conns", 0, "database connections (0: the store's default)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile here")
+	rolesFrom := fs.String("roles", benchRolesUser, "user: roles from the directory only; schedule: Herald's schedules first, as herald serve")
 	if err := fs.Parse(args); err != nil {
 		return usageError{err.Error()}
 	}
@@ -75,7 +77,11 @@ func benchEngineWorker(ctx context.Context, args []string, stderr io.Writer) err
 	if err := vendors.Register(wh); err != nil {
 		return err
 	}
-	engine := notifications.NewEngine(store, vendors, notifications.DirectoryRoles{Dir: store}, benchAlerter{log}, models.SystemClock{}, log,
+	var roles notifications.RoleResolver = notifications.DirectoryRoles{Dir: store}
+	if *rolesFrom == benchRolesSchedule {
+		roles = notifications.ScheduleRoles{Schedules: schedule.NewResolver(store, models.SystemClock{}, schedule.ResolverOptions{}), Next: roles}
+	}
+	engine := notifications.NewEngine(store, vendors, roles, benchAlerter{log}, models.SystemClock{}, log,
 		notifications.EngineOptions{Owner: *owner, SendConcurrency: *sendConc, CheckConcurrency: *checkConc})
 	go engine.ListenForWork(ctx, *dbURL)
 	engine.Run(ctx)

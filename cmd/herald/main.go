@@ -6,10 +6,11 @@
 //	herald rekey       re-encrypt stored fields under the keyset's primary key
 //	herald slack-sim   send a signed Slack request to a running server
 //	herald healthcheck exit 0 when the local server is ready
-//	herald apply       apply a YAML file of people, teams, templates and plans
+//	herald doctor      check the configuration, database, Slack, Twilio and public URL
+//	herald apply       apply a YAML file of the paging configuration (people … schedules)
 //	herald export      write that configuration as YAML
 //	herald bench       benchmark harnesses (bench engine: the paging engine)
-//	herald version     print the version
+//	herald version     print the version, commit and build date
 package main
 
 import (
@@ -58,11 +59,12 @@ commands:
   rekey       re-encrypt stored fields under the primary key of ENCRYPTED_FIELD_KEY
   slack-sim   send a signed Slack request to a running Herald (try: herald slack-sim -h)
   healthcheck exit 0 when the local server answers /readyz (for container health checks)
-  apply       apply a YAML file of people, teams, templates and plans: apply -f FILE [--prune] [--dry-run]
+  doctor      check the configuration, database, Slack, Twilio and the public URL; exit 1 if any check fails
+  apply       apply a YAML file of the paging configuration (people, teams, plans, services, schedules…): apply -f FILE [--prune] [--dry-run]
   export      write the paging configuration as YAML (add --include-secrets for contact destinations)
   integration manage integration keys: integration create|rotate|finish-rotation|revoke NAME [--service S ...] [--quota N], integration list
   bench       benchmark harnesses: bench engine [--scenario burst|steady|claim|replicas|all] (see bench engine -h)
-  version     print the version
+  version     print the version, commit and build date
 
 Configuration comes from the environment and ./.env; see .env.example.`
 
@@ -88,12 +90,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return exportCommand(ctx, args, stdout, stderr)
 	case "healthcheck":
 		return healthcheck(ctx, args, stdout)
+	case "doctor":
+		return doctorCommand(ctx, args, stdout)
 	case "bench":
 		return benchCommand(ctx, args, stdout, stderr)
 	case "integration":
 		return integrationCommand(ctx, args, stdout, stderr)
 	case "version", "--version", "-v":
-		fmt.Fprintln(stdout, "herald", version)
+		fmt.Fprintln(stdout, versionLine(version, commit, buildDate, buildInfo()))
 		return nil
 	case "help", "-h", "--help":
 		fmt.Fprintln(stdout, usage)

@@ -61,6 +61,12 @@ type Option func(*Fake)
 // invalid_auth). By default any non-empty token is accepted.
 func WithToken(token string) Option { return func(f *Fake) { f.token = token } }
 
+// WithScopes makes every answer carry X-OAuth-Scopes with these scopes, as
+// Slack's answers to a bot token do. By default the header is absent.
+func WithScopes(scopes ...string) Option {
+	return func(f *Fake) { f.scopes = strings.Join(scopes, ",") }
+}
+
 // Fake is a fake Slack Web API server. It is safe for concurrent use.
 type Fake struct {
 	front   *httptest.Server
@@ -68,6 +74,7 @@ type Fake struct {
 	backURL string
 	client  *http.Client
 	token   string
+	scopes  string // X-OAuth-Scopes of every answer; empty: no header
 
 	closeOnce sync.Once
 
@@ -332,6 +339,9 @@ func (f *Fake) answer(w http.ResponseWriter, c Call, status int, h http.Header, 
 	f.record(c, status, body)
 	for k, vs := range h {
 		w.Header()[k] = vs
+	}
+	if f.scopes != "" {
+		w.Header().Set("X-OAuth-Scopes", f.scopes)
 	}
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.WriteHeader(status)

@@ -1,0 +1,4 @@
+package notifications
+
+// PeriodStart exposes periodStart to the external tests.
+var PeriodStart = periodStart
