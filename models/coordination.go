@@ -390,6 +390,8 @@ type IncidentDoc struct {
 	Roles        []IncidentRole
 	Comms        *CommsChannel
 	Headline     *HeadlinePost
+	// Pages are the escalation's pages, for the timeline.
+	Pages []PageRecord
 }
 
 // IncidentDocument loads an incident and everything around it.
@@ -409,6 +411,9 @@ func (s *Store) IncidentDocument(ctx context.Context, number int64) (*IncidentDo
 		return nil, err
 	}
 	if doc.Roles, err = s.Roles(ctx, inc.ID); err != nil {
+		return nil, err
+	}
+	if doc.Pages, err = s.PagesOf(ctx, inc.ID); err != nil {
 		return nil, err
 	}
 	if cc, err := s.CommsChannelFor(ctx, inc.ID); err == nil {

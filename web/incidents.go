@@ -270,6 +270,7 @@ type timelineView struct {
 	Kind   string
 	Text   string
 	Author *person
+	at     time.Time // for ordering
 }
 
 type actionView struct {
@@ -366,8 +367,9 @@ func newDocView(doc *models.IncidentDoc, now time.Time) docView {
 		if e.RemovedAt != nil {
 			continue
 		}
-		v.Timeline = append(v.Timeline, timelineView{At: newStamp(e.OccurredAt), Kind: timelineKind(e.Kind), Text: plainSlackText(e.Text, names), Author: newPerson(e.Author, e.AuthorID)})
+		v.Timeline = append(v.Timeline, timelineView{At: newStamp(e.OccurredAt), Kind: timelineKind(e.Kind), Text: plainSlackText(e.Text, names), Author: newPerson(e.Author, e.AuthorID), at: e.OccurredAt})
 	}
+	v.Timeline = withPages(v.Timeline, doc.Pages)
 	for _, a := range doc.ActionItems {
 		av := actionView{Text: plainSlackText(a.Text, names), Owner: newPerson(a.Owner, a.OwnerID), Done: optStamp(a.DoneAt), Created: newStamp(a.CreatedAt)}
 		if av.Done == nil {
