@@ -92,6 +92,9 @@ type EngineOptions struct {
 	// the sender also records each escalation's first accepted page
 	// (escalations.first_page_at) to time it once.
 	Metrics Metrics
+	// Gate, when set, can stop this replica from leasing paging work (a
+	// rolling upgrade: an old binary stands by once the schema is newer).
+	Gate WorkGate
 }
 
 // Rate is at most Count sends Per fixed window; a zero Count or Per is no
@@ -133,6 +136,7 @@ type Engine struct {
 	finisher finisher     // batches send outcomes
 	inflight inflight     // messages this replica is sending (leases renewed)
 	dests    destinations // where each person is reached, for a second
+	gate     gateState    // the WorkGate's last answer
 
 	metrics    Metrics
 	firstPages bool         // record first pages (Metrics was set)
@@ -381,6 +385,9 @@ func (e *Engine) definition(ctx context.Context, id int64) (*models.PlanDefiniti
 // two checks of the same batch is not missed, it is simply not there yet),
 // and the checks are stored in one transaction.
 func (e *Engine) EscalateDue(ctx context.Context) (int, error) {
+	if !e.mayWork(ctx) {
+		return 0, nil
+	}
 	checked := 0
 	for {
 		due, err := e.store.LeaseDueEscalations(ctx, e.opts.Owner, 200, e.opts.CheckLease)

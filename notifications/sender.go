@@ -22,6 +22,9 @@ const leaseBatchMin = 32
 // SendDue sends every queued message that is due, up to SendConcurrency at
 // once, and reports how many it handled.
 func (e *Engine) SendDue(ctx context.Context) (int, error) {
+	if !e.mayWork(ctx) {
+		return 0, nil
+	}
 	handled := 0
 	sem := make(chan struct{}, e.opts.SendConcurrency)
 	var wg sync.WaitGroup

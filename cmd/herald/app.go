@@ -187,8 +187,13 @@ func (a *App) wire(ctx context.Context, clock models.Clock, o BuildOptions) erro
 	}
 	onCallCache := schedule.NewResolver(a.Store, clock, schedule.ResolverOptions{}) // /oncall cover drops it
 	roles := notifications.ScheduleRoles{Schedules: onCallCache, Next: afterSchedules}
+	sqlDB, err := a.db.DB()
+	if err != nil {
+		return err
+	}
+	gate := newSchemaGate(sqlDB, migrations.Dialect(a.db.Dialector.Name()), clock)
 	a.Engine = notifications.NewEngine(a.Store, vendors, roles,
-		handlers.PagingAlerts{Queue: a.Store, Log: log}, clock, log, notifications.EngineOptions{Owner: owner, DefaultModes: engineModes(cfg.DefaultModes), RateLimits: rateLimits, Throttle: engineThrottle(cfg.Throttle), Metrics: obs})
+		handlers.PagingAlerts{Queue: a.Store, Log: log}, clock, log, notifications.EngineOptions{Owner: owner, DefaultModes: engineModes(cfg.DefaultModes), RateLimits: rateLimits, Throttle: engineThrottle(cfg.Throttle), Metrics: obs, Gate: gate})
 	if err := a.wireObservability(promReg, clock, owner); err != nil {
 		return err
 	}
@@ -319,12 +324,22 @@ func (r readiness) Ready(ctx context.Context) error {
 	if err := sqlDB.PingContext(ctx); err != nil {
 		return fmt.Errorf("database unreachable: %w", err)
 	}
-	pending, err := migrations.Pending(ctx, sqlDB, migrations.Dialect(r.db.Dialector.Name()))
+	d := migrations.Dialect(r.db.Dialector.Name())
+	pending, err := migrations.Pending(ctx, sqlDB, d)
 	if err != nil {
 		return err
 	}
 	if pending {
 		return errors.New("database schema is behind this binary (run herald migrate)")
+	}
+	current, known, err := migrations.Version(ctx, sqlDB, d)
+	if err != nil {
+		return err
+	}
+	if current > known {
+		// A rolling upgrade: the new binaries take the traffic and the
+		// paging (schemaGate); this one should be replaced.
+		return errors.New(schemaNewerText(current, known))
 	}
 	return nil
 }
