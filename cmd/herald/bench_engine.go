@@ -29,7 +29,8 @@ scenarios:
   burst     --n incidents start escalating at once; each pages one user
   steady    --rate incidents per minute for --duration
   claim     a burst of --n; --claims of them are claimed mid-escalation
-  replicas  the burst with 3 workers, one killed with SIGKILL halfway
+  replicas  the burst with --replicas workers (3), --kills of them (1) killed
+            with SIGKILL, evenly through the burst (2: at a third, at two thirds)
   fair      a noisy application's burst of --n, then --quiet incidents of a
             quiet one: their pages must not wait behind the noisy backlog
   storm     a burst of --n on a plan with aggregation: batched pages
@@ -67,6 +68,7 @@ type benchConfig struct {
 	claims       int
 	quiet        int
 	replicas     int
+	kills        int
 	sendConc     int
 	checkConc    int
 	workerConns  int
@@ -121,6 +123,7 @@ func benchEngine(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	fs.IntVar(&c.claims, "claims", 1000, "claim: incidents claimed")
 	fs.IntVar(&c.quiet, "quiet", 60, "fair: incidents of the quiet application")
 	fs.IntVar(&c.replicas, "replicas", 3, "replicas: worker processes")
+	fs.IntVar(&c.kills, "kills", 1, "replicas: workers killed (SIGKILL) during the burst, fewer than --replicas")
 	fs.IntVar(&c.sendConc, "send-concurrency", 0, "workers' SendConcurrency (0: engine default)")
 	fs.IntVar(&c.checkConc, "check-concurrency", 0, "workers' CheckConcurrency (0: engine default)")
 	fs.IntVar(&c.workerConns, "worker-conns", 0, "workers' database connections (0: store default)")
@@ -150,7 +153,7 @@ func benchEngine(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	rep := BenchReport{Started: time.Now().UTC(), Command: strings.Join(append([]string{"herald", "bench", "engine"}, args...), " "),
 		Machine: machineInfo(ctx, c.adminURL),
 		Settings: map[string]any{"n": c.n, "delay": c.delay.String(), "rate_per_min": c.rate, "duration": c.duration.String(),
-			"claims": c.claims, "replicas": c.replicas, "send_concurrency": c.sendConc, "check_concurrency": c.checkConc, "roles": c.roles}}
+			"claims": c.claims, "replicas": c.replicas, "kills": c.kills, "send_concurrency": c.sendConc, "check_concurrency": c.checkConc, "roles": c.roles}}
 	for _, s := range scenarios {
 		fmt.Fprintf(stderr, "== %s\n", s)
 		r := runScenario(ctx, c, s, stderr)
