@@ -11,6 +11,7 @@ import (
 
 	"github.com/slack-go/slack"
 
+	"github.com/heraldhq/herald/internal/logctx"
 	"github.com/heraldhq/herald/models"
 )
 
@@ -128,6 +129,8 @@ func (w *Worker) runOne(ctx context.Context, j *models.Job) {
 	start := w.clock.Now()
 	lag := start.Sub(j.RunAt)
 	log := w.log.With("job_id", j.ID, "kind", j.Kind, "attempt", j.Attempts)
+	// What the job's handler logs says which job it was.
+	ctx = logctx.With(ctx, slog.String("job_id", j.ID), slog.String("job_kind", j.Kind))
 	fn, ok := w.jobs.Lookup(j.Kind)
 	var err error
 	if !ok {

@@ -17,6 +17,7 @@ import (
 	"github.com/slack-go/slack"
 
 	"github.com/heraldhq/herald/bot"
+	"github.com/heraldhq/herald/internal/logctx"
 	"github.com/heraldhq/herald/models"
 	"github.com/heraldhq/herald/notifications"
 )
@@ -91,7 +92,12 @@ func New(o Options) *echo.Echo {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = errorHandler(o.Log)
-	e.Use(middleware.RequestID())
+	e.Use(middleware.RequestIDWithConfig(middleware.RequestIDConfig{
+		// Every line logged while serving the request carries its id.
+		RequestIDHandler: func(c echo.Context, id string) {
+			c.SetRequest(c.Request().WithContext(logctx.With(c.Request().Context(), slog.String("request_id", id))))
+		},
+	}))
 	e.Use(middleware.Recover())
 	e.Use(requestLogger(o.Log))
 	e.Use(securityHeaders)

@@ -25,6 +25,7 @@ import (
 	"syscall"
 
 	"github.com/heraldhq/herald/config"
+	"github.com/heraldhq/herald/internal/logctx"
 	"github.com/heraldhq/herald/models"
 )
 
@@ -121,10 +122,12 @@ func loadConfig() (config.Config, *slog.Logger, error) {
 
 func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
 	opts := &slog.HandlerOptions{Level: cfg.LogLevel}
+	// logctx adds what the context knows (the request id, the job) to
+	// every line.
 	if cfg.LogFormat == "json" {
-		return slog.New(slog.NewJSONHandler(w, opts))
+		return slog.New(logctx.NewHandler(slog.NewJSONHandler(w, opts)))
 	}
-	return slog.New(slog.NewTextHandler(w, opts))
+	return slog.New(logctx.NewHandler(slog.NewTextHandler(w, opts)))
 }
 
 func serve(ctx context.Context) error {
