@@ -12,7 +12,7 @@ LDFLAGS := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT) -X main.bui
 RELEASE_PLATFORMS ?= linux/amd64 linux/arm64
 FUZZTIME ?= 10s
 
-.PHONY: run build release docker test vet lint fuzz bench-ack bench-engine clean
+.PHONY: run build release docker test vet lint fuzz fuzz-ci bench-ack bench-engine clean
 
 ## run: start Herald on the embedded SQLite store in ./data, Slack in dry-run mode, example keyword replies, the demo paging configuration (examples/demo.yaml)
 run:
@@ -44,7 +44,13 @@ test: vet
 	else \
 		echo "!!! PostgreSQL NOT reachable at $(HERALD_TEST_POSTGRES_URL): Postgres tests will be SKIPPED (SQLite only). Set HERALD_REQUIRE_POSTGRES=1 to fail instead."; \
 	fi
-	$(GO) test -race -count=1 ./...
+	@# Every test log is teed to a temporary directory (internal/testlog), then
+	@# scanned for the suite's fake secrets, phone numbers, e-mail addresses,
+	@# Slack tokens and integration keys: a leak fails the run.
+	@dir=$$(mktemp -d) && trap 'rm -rf "$$dir"' EXIT && \
+		echo "HERALD_TEST_LOG_DIR=$$dir $(GO) test -race -count=1 ./..." && \
+		HERALD_TEST_LOG_DIR=$$dir $(GO) test -race -count=1 ./... && \
+		$(GO) run ./internal/testlog/scan -dir "$$dir"
 
 vet:
 	$(GO) vet ./...
@@ -61,6 +67,10 @@ fuzz:
 			echo "fuzz $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
 		done; \
 	done
+
+## fuzz-ci: every fuzz target for 2 s each (FUZZTIME=2s), bounded for CI
+fuzz-ci:
+	@$(MAKE) --no-print-directory fuzz FUZZTIME=2s
 
 ## bench-ack: how fast Slack requests are acknowledged: a slash command and a declare form submission (Postgres and SQLite)
 bench-ack:

@@ -4,8 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"log/slog"
 	"reflect"
 	"strings"
 	"testing"
@@ -19,6 +17,7 @@ import (
 	"github.com/heraldhq/herald/internal/fakeclock"
 	"github.com/heraldhq/herald/internal/slackfake"
 	"github.com/heraldhq/herald/internal/testdb"
+	"github.com/heraldhq/herald/internal/testlog"
 	"github.com/heraldhq/herald/models"
 )
 
@@ -69,7 +68,7 @@ func newCmdRig(t *testing.T, dialect string, opts ...func(*handlers.Deps)) *cmdR
 	}
 	d := handlers.Deps{
 		Store: db.Store, Slack: slack.New("xoxb-test", slack.OptionAPIURL(fake.APIURL())), Clock: clock,
-		Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Log: testlog.Logger(t),
 		Settings: handlers.Settings{
 			BaseURL: "https://herald.test", IncidentChannelName: "incidents", BotName: "incident", BotUserID: slackfake.BotUserID,
 			CommsTemplate: tmpl, Roles: []string{"comms", "scribe"}, PinEmoji: "pushpin", KeywordCooldown: time.Minute,

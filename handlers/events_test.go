@@ -4,8 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"log/slog"
 	"os"
 	"strings"
 	"testing"
@@ -19,6 +17,7 @@ import (
 	"github.com/heraldhq/herald/internal/fakeclock"
 	"github.com/heraldhq/herald/internal/slackfake"
 	"github.com/heraldhq/herald/internal/testdb"
+	"github.com/heraldhq/herald/internal/testlog"
 	"github.com/heraldhq/herald/models"
 )
 
@@ -87,7 +86,7 @@ func builtinDeps(t testing.TB) handlers.Deps {
 		t.Fatal(err)
 	}
 	return handlers.Deps{
-		Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Log: testlog.Logger(t),
 		Settings: handlers.Settings{
 			BaseURL: "https://herald.test", IncidentChannelName: "incidents", BotName: "incident", BotUserID: slackfake.BotUserID,
 			CommsTemplate: tmpl, PinEmoji: "pushpin", KeywordCooldown: 10 * time.Minute,

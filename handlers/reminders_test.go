@@ -2,8 +2,6 @@ package handlers
 
 import (
 	"context"
-	"io"
-	"log/slog"
 	"strings"
 	"sync"
 	"testing"
@@ -16,6 +14,7 @@ import (
 	"github.com/heraldhq/herald/internal/fakeclock"
 	"github.com/heraldhq/herald/internal/slackfake"
 	"github.com/heraldhq/herald/internal/testdb"
+	"github.com/heraldhq/herald/internal/testlog"
 	"github.com/heraldhq/herald/models"
 )
 
@@ -35,7 +34,7 @@ func newReminderRig(t *testing.T, dialect string) *reminderRig {
 	fake := slackfake.New(t)
 	d := Deps{
 		Store: db.Store, Slack: slack.New("xoxb-test", slack.OptionAPIURL(fake.APIURL())), Clock: clock,
-		Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Log: testlog.Logger(t),
 		Settings: Settings{
 			BaseURL: "https://herald.test", IncidentChannelName: "incidents", BotName: "incident", BotUserID: slackfake.BotUserID,
 			CommsTemplate: template.Must(NewChannelNameTemplate("inc-{{.Number}}-{{.Slug}}")), AutoCommsSeverity: 0,

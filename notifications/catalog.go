@@ -631,9 +631,13 @@ func (v *validator) template(i int) {
 		}
 		if !utf8.ValidString(content.Body) {
 			v.errs.add(path+".body", "not valid UTF-8")
+		} else if err := CheckTemplate(content.Body); err != nil {
+			v.errs.add(path+".body", "%v", err)
 		}
 		if !utf8.ValidString(content.Subject) {
 			v.errs.add(path+".subject", "not valid UTF-8")
+		} else if err := CheckTemplate(content.Subject); err != nil {
+			v.errs.add(path+".subject", "%v", err)
 		}
 	}
 }

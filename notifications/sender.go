@@ -142,6 +142,9 @@ func (e *Engine) finishSends(ctx context.Context, ms []*models.Message, outcome 
 		}()
 	}
 	wg.Wait()
+	if outcome.Error != "" && !permanent {
+		e.noteVendorFailure(ctx, lead, outcome) // vendors refused: on the timeline
+	}
 	if overrun > 0 {
 		log.WarnContext(ctx, "send finished after its lease ran out; another replica may send it too", "messages", overrun)
 	}

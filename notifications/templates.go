@@ -90,8 +90,14 @@ func ContextMap(raw string) map[string]any {
 
 // RenderTemplate renders one template text with data.
 func RenderTemplate(text string, data map[string]any) (string, error) {
-	t, err := template.New("message").Option("missingkey=default").Parse(text)
+	if len(text) > maxTemplateText {
+		return "", fmt.Errorf("%w: template text is %d bytes, more than %d", ErrUnsafeTemplate, len(text), maxTemplateText)
+	}
+	t, err := template.New("message").Option("missingkey=default").Funcs(templateFuncs).Parse(text)
 	if err != nil {
+		return "", err
+	}
+	if err := checkTemplateShape(t); err != nil { // guards its ranges too
 		return "", err
 	}
 	var b bytes.Buffer

@@ -18,7 +18,7 @@ func TestRenderTemplate(t *testing.T) {
 		{"missing field renders visibly", "team {{.Team}}", "team <no value>", ""},
 		{"syntax error", "{{.Title", "", "unclosed action"},
 		{"huge output is cut", `{{range .Many}}0123456789{{end}}`, "", "longer than"},
-		{"self recursion stops", `{{define "a"}}x{{template "a"}}{{end}}{{template "a"}}`, "", "longer than"},
+		{"self recursion is refused", `{{define "a"}}x{{template "a"}}{{end}}{{template "a"}}`, "", "not allowed"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -48,8 +48,8 @@ func registerAdmin(e *echo.Echo, api AdminAPI, key string, maxBody int64) {
 // authenticate compares digests in constant time, before any body is read.
 func (a *adminAPI) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		token, ok := strings.CutPrefix(c.Request().Header.Get("Authorization"), "Bearer ")
-		got := sha256.Sum256([]byte(strings.TrimSpace(token)))
+		token, ok := bearerToken(c.Request().Header.Get("Authorization"))
+		got := sha256.Sum256([]byte(token))
 		if !ok || subtle.ConstantTimeCompare(got[:], a.keyHash[:]) != 1 {
 			c.Response().Header().Set("WWW-Authenticate", `Bearer realm="herald-admin"`)
 			return echo.NewHTTPError(http.StatusUnauthorized, "missing or wrong admin API key (Authorization: Bearer <HERALD_ADMIN_API_KEY>)")

@@ -20,6 +20,7 @@ import (
 
 	"github.com/heraldhq/herald/internal/fakeclock"
 	"github.com/heraldhq/herald/internal/testdb"
+	"github.com/heraldhq/herald/internal/testlog"
 	"github.com/heraldhq/herald/notifications"
 	"github.com/heraldhq/herald/web"
 )
@@ -83,7 +84,7 @@ func newClaimApp(t *testing.T, db *testdb.DB, clock *fakeclock.Clock) *claimApp 
 	links, err := notifications.NewClaimLinks([]byte("claim-link-test-secret-0123456789abcdef"), 0)
 	check(t, err)
 	logs := &bytes.Buffer{}
-	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	log := slog.New(testlog.Wrap(t, slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
 	c := &fakeClaimer{}
 	e := web.New(web.Options{Log: log, Clock: clock, Claims: &web.ClaimPages{Links: links, Used: db.Store, Claimer: c}})
 	return &claimApp{h: e, links: links, clock: clock, claimer: c, logs: logs}

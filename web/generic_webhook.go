@@ -235,5 +235,7 @@ func compactJSON(body []byte) []byte {
 	if err := json.Compact(&buf, body); err != nil {
 		return []byte("null")
 	}
-	return buf.Bytes()
+	// Compact keeps invalid UTF-8 (only possible inside strings): replace
+	// it as encoding/json does when decoding, since PostgreSQL refuses it.
+	return bytes.ToValidUTF8(buf.Bytes(), []byte("\uFFFD"))
 }

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"sync"
@@ -17,6 +16,7 @@ import (
 	"github.com/heraldhq/herald/handlers"
 	"github.com/heraldhq/herald/internal/fakeclock"
 	"github.com/heraldhq/herald/internal/testdb"
+	"github.com/heraldhq/herald/internal/testlog"
 	"github.com/heraldhq/herald/models"
 	"github.com/heraldhq/herald/web"
 )
@@ -64,7 +64,7 @@ func newAPIEnv(t *testing.T, dialect string) *apiEnv {
 		check(t, err)
 		env.keys[in.Name] = key
 	}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	log := testlog.Logger(t)
 	env.intake = handlers.NewIntake(handlers.Deps{
 		Store: env.db.Store, Intake: env.db.Store, Pager: env.pager, Clock: env.clock, Log: log,
 		Settings: handlers.Settings{BaseURL: "https://herald.example", BotName: "incident"},

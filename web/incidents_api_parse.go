@@ -111,6 +111,10 @@ func jsonStringField(obj map[string]json.RawMessage, key string) (string, *input
 	if err := json.Unmarshal(raw, &s); err != nil {
 		return "", inputErrorf(key, "must be a string, not %s", jsonKindOf(raw))
 	}
+	// encoding/json would quietly replace invalid bytes with U+FFFD.
+	if !utf8.Valid(raw) {
+		return "", inputErrorf(key, "is not valid UTF-8")
+	}
 	return s, nil
 }
 
@@ -268,6 +272,9 @@ func parseCreateRequest(body []byte, now time.Time) (incidentCreateRequest, *inp
 	if raw, ok := obj["context"]; ok {
 		if jsonKindOf(raw) != "an object" {
 			return r, inputErrorf("context", "must be a JSON object, not %s", jsonKindOf(raw))
+		}
+		if !utf8.Valid(raw) { // json.Compact keeps invalid bytes: PostgreSQL refuses them
+			return r, inputErrorf("context", "is not valid UTF-8")
 		}
 		var buf bytes.Buffer
 		if err := json.Compact(&buf, raw); err != nil {

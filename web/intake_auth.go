@@ -9,7 +9,6 @@ import (
 	"math"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -54,12 +53,12 @@ func requireIntegration(auth IntegrationAuth) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			ctx := c.Request().Context()
-			token, ok := strings.CutPrefix(c.Request().Header.Get("Authorization"), "Bearer ")
-			if !ok || strings.TrimSpace(token) == "" {
+			token, ok := bearerToken(c.Request().Header.Get("Authorization"))
+			if !ok {
 				c.Response().Header().Set("WWW-Authenticate", `Bearer realm="herald"`)
 				return apiError(c, http.StatusUnauthorized, "", "missing integration key: send Authorization: Bearer <key>")
 			}
-			in, err := auth.AuthenticateKey(ctx, strings.TrimSpace(token))
+			in, err := auth.AuthenticateKey(ctx, token)
 			if errors.Is(err, models.ErrBadKey) {
 				c.Response().Header().Set("WWW-Authenticate", `Bearer realm="herald", error="invalid_token"`)
 				return apiError(c, http.StatusUnauthorized, "", "integration key not accepted (unknown, revoked or wrong)")

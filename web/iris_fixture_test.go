@@ -9,7 +9,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -22,6 +21,7 @@ import (
 	"github.com/heraldhq/herald/handlers"
 	"github.com/heraldhq/herald/internal/fakeclock"
 	"github.com/heraldhq/herald/internal/testdb"
+	"github.com/heraldhq/herald/internal/testlog"
 	"github.com/heraldhq/herald/models"
 	"github.com/heraldhq/herald/notifications"
 	"github.com/heraldhq/herald/web"
@@ -77,7 +77,7 @@ func newIrisFixture(t *testing.T, dialect string) *irisFixture {
 	f := &irisFixture{t: t, ctx: context.Background(), db: db, store: db.Store, clock: clock, sink: &irisSink{}, plans: map[string]*models.Plan{}}
 	vs := notifications.NewVendors()
 	check(t, vs.Register(f.sink))
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	log := testlog.Logger(t)
 	f.engine = notifications.NewEngine(db.Store, vs, notifications.DirectoryRoles{Dir: db.Store}, nil, clock, log, notifications.EngineOptions{Owner: "test"})
 	deps := handlers.Deps{Store: db.Store, Clock: clock, Log: log, Intake: db.Store, Pager: f.engine,
 		Settings: handlers.Settings{BotName: "incident", IncidentChannelName: "incidents"}}

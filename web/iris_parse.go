@@ -160,6 +160,9 @@ func parseIrisCreate(body []byte) (*irisCreate, *irisFieldError) {
 	if err := dec.Decode(&ctxMap); err != nil || ctxMap == nil {
 		return nil, irisBad("context", "must be a JSON object")
 	}
+	if !utf8.Valid(raw) { // json.Compact keeps invalid bytes: PostgreSQL refuses them
+		return nil, irisBad("context", "is not valid UTF-8")
+	}
 	var compact bytes.Buffer
 	if err := json.Compact(&compact, raw); err != nil {
 		return nil, irisBad("context", "must be a JSON object")
@@ -192,14 +195,16 @@ func irisTitle(ctx map[string]any, plan string) (title, message string) {
 		return strings.TrimSpace(s)
 	}
 	used := ""
+	// One line without control characters, like the webhooks' titles: a
+	// title reaches SMS bodies, Slack headers and channel topics.
 	for _, k := range []string{"title", "summary", "subject"} {
-		if title = text(k); title != "" {
+		if title = oneLine(text(k), models.MaxTitleLength); title != "" {
 			used = k
 			break
 		}
 	}
 	if title == "" {
-		title = plan
+		title = oneLine(plan, models.MaxTitleLength)
 	}
 	for _, k := range []string{"summary", "description", "notes", "message", "body"} {
 		if k != used && text(k) != "" {
@@ -207,15 +212,7 @@ func irisTitle(ctx map[string]any, plan string) (title, message string) {
 			break
 		}
 	}
-	return truncateRunes(title, models.MaxTitleLength), message
-}
-
-func truncateRunes(s string, n int) string {
-	if utf8.RuneCountInString(s) <= n {
-		return s
-	}
-	r := []rune(s)
-	return string(r[:n-1]) + "…"
+	return title, message
 }
 
 // irisOwner reads the owner of a claim: a name, or null to unclaim.

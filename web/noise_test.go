@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -15,6 +14,7 @@ import (
 	"github.com/heraldhq/herald/handlers"
 	"github.com/heraldhq/herald/internal/fakeclock"
 	"github.com/heraldhq/herald/internal/testdb"
+	"github.com/heraldhq/herald/internal/testlog"
 	"github.com/heraldhq/herald/models"
 	"github.com/heraldhq/herald/notifications"
 	"github.com/heraldhq/herald/web"
@@ -63,7 +63,7 @@ func newNoiseEnv(t *testing.T, dialect string) *noiseEnv {
 		env.keys[name], err = env.db.Store.MintIntegrationKey(ctx, in.ID, false)
 		noiseMust(t, err)
 	}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	log := testlog.Logger(t)
 	deps := handlers.Deps{Store: env.db.Store, Intake: env.db.Store, Clock: env.clock, Log: log, Settings: handlers.Settings{BotName: "incident"}}
 	intake := handlers.NewIntake(deps)
 	m := handlers.NewMaintenance(deps, env.db.Store)

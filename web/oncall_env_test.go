@@ -16,6 +16,7 @@ import (
 
 	"github.com/heraldhq/herald/internal/fakeclock"
 	"github.com/heraldhq/herald/internal/testdb"
+	"github.com/heraldhq/herald/internal/testlog"
 	"github.com/heraldhq/herald/models"
 	"github.com/heraldhq/herald/notifications"
 	"github.com/heraldhq/herald/web"
@@ -98,7 +99,7 @@ func newOnCallEnv(t *testing.T, dialect string) *onCallEnv {
 	check(t, s.CreateRotation(env.ctx, by, &models.Rotation{ScheduleID: env.search.ID, Name: "weekly", Role: models.RotationPrimary,
 		ShiftKind: models.ShiftWeekly, HandoffTime: "10:00", HandoffWeekday: "mon", StartDate: "2025-03-03", Members: []string{alice}}))
 
-	log := slog.New(slog.NewTextHandler(env.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	log := slog.New(testlog.Wrap(t, slog.NewTextHandler(env.logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
 	e := web.New(web.Options{Log: log, Clock: env.clock, AdminAPIKey: onCallAdminKey, OnCall: notifications.OnCallViews{Store: s}})
 	env.srv = httptest.NewServer(e)
 	t.Cleanup(env.srv.Close)

@@ -4,8 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -20,6 +18,7 @@ import (
 
 	"github.com/heraldhq/herald/bot"
 	"github.com/heraldhq/herald/internal/fakeclock"
+	"github.com/heraldhq/herald/internal/testlog"
 	"github.com/heraldhq/herald/models"
 	"github.com/heraldhq/herald/web"
 )
@@ -219,7 +218,7 @@ func newServer(t *testing.T) *server {
 	t.Helper()
 	s := &server{clock: fakeclock.New(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)), queue: &memQueue{}}
 	reg := bot.NewRegistries()
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	log := testlog.Logger(t)
 	d, err := bot.NewDispatcher(reg, s.queue, nil, log, nil)
 	if err != nil {
 		t.Fatal(err)

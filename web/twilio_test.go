@@ -24,6 +24,7 @@ import (
 
 	"github.com/heraldhq/herald/internal/fakeclock"
 	"github.com/heraldhq/herald/internal/testdb"
+	"github.com/heraldhq/herald/internal/testlog"
 	"github.com/heraldhq/herald/models"
 	"github.com/heraldhq/herald/notifications"
 	"github.com/heraldhq/herald/web"
@@ -91,7 +92,7 @@ func newTwFixture(t *testing.T, dialect string) *twFixture {
 	vs := notifications.NewVendors()
 	check(t, vs.Register(f.sms))
 	check(t, vs.Register(f.call))
-	log := slog.New(slog.NewTextHandler(f.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	log := slog.New(testlog.Wrap(t, slog.NewTextHandler(f.logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
 	f.engine = notifications.NewEngine(db.Store, vs, notifications.DirectoryRoles{Dir: db.Store}, nil, clock, log, notifications.EngineOptions{Owner: "test"})
 	f.app = web.New(web.Options{Clock: clock, Log: log, Twilio: &web.TwilioOptions{
 		AuthToken: twToken, BaseURL: twBase + "/", Store: db.Store, Claimer: engineClaimer{f.engine}, Escalator: f.engine, Deliveries: f.engine,

@@ -50,6 +50,7 @@ type App struct {
 	obs        *observability.Metrics    // paging, outside APIs, dead-man switch (observability.go)
 	deadman    *notifications.DeadMan    // HERALD_DEADMAN_* (off: reports enabled false)
 	oncall     *handlers.OncallAnnouncer // on-call handoff posts and summaries (oncall_announce.go)
+	synced     *models.SyncedClock       // the database's clock (PostgreSQL, no test clock); nil otherwise
 }
 
 // BuildOptions are the seams tests use; production passes the zero value.
@@ -71,6 +72,15 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger, o BuildOpti
 		return nil, err
 	}
 	app := &App{cfg: cfg, log: log, db: db}
+	if o.Clock == nil && db.Dialector.Name() == models.DialectPostgres {
+		// Replicas compare times they each stored: one clock for all, the
+		// database's, so a skewed host neither pages early nor steals leases.
+		if app.synced, err = models.NewSyncedClock(ctx, clock, models.NewStore(db, clock).DatabaseNow); err != nil {
+			_ = models.Close(db)
+			return nil, err
+		}
+		clock = app.synced
+	}
 	if err := app.wire(ctx, clock, o); err != nil {
 		_ = models.Close(db)
 		return nil, err
@@ -366,6 +376,9 @@ func (a *App) Serve(ctx context.Context) error {
 	go a.pruneReceipts(workCtx)
 	go a.deadman.Run(workCtx)
 	go a.pruneClaimTokens(workCtx)
+	if a.synced != nil {
+		go a.synced.Run(workCtx, time.Minute, a.log)
+	}
 	go a.creations.Run(requestCtx)
 	if a.cfg.PprofAddr != "" {
 		go servePprof(requestCtx, a.cfg.PprofAddr, a.log)

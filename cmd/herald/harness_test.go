@@ -25,6 +25,7 @@ import (
 	"github.com/heraldhq/herald/internal/fakeclock"
 	"github.com/heraldhq/herald/internal/slackfake"
 	"github.com/heraldhq/herald/internal/testdb"
+	"github.com/heraldhq/herald/internal/testlog"
 	"github.com/heraldhq/herald/models"
 )
 
@@ -108,7 +109,7 @@ func newHarness(t testing.TB, dialect string, opts ...harnessOption) *harness {
 		o(h)
 	}
 	if h.log == nil {
-		h.log = slog.New(slog.NewTextHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelInfo}))
+		h.log = slog.New(testlog.Wrap(t, slog.NewTextHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelInfo})))
 		t.Cleanup(func() {
 			if t.Failed() {
 				t.Logf("herald log:\n%s", h.logs.String())

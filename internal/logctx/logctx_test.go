@@ -13,7 +13,7 @@ func TestHandlerAddsContextAttrs(t *testing.T) {
 	log := slog.New(NewHandler(slog.NewJSONHandler(&buf, nil)))
 	ctx := With(context.Background(), slog.String("request_id", "r1"), slog.Int64("incident", 7))
 	ctx = With(ctx, slog.String("request_id", "r2")) // replaced, not repeated
-	log.InfoContext(ctx, "one", "incident", 8)        // the record's own value wins
+	log.InfoContext(ctx, "one", "incident", 8)       // the record's own value wins
 	log.With("component", "x").InfoContext(ctx, "two")
 	log.Info("three") // no context attributes
 

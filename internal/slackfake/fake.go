@@ -93,6 +93,8 @@ type Fake struct {
 	users     map[string]*User // by id
 	views     map[string]map[string]any
 	homeViews map[string]string // user id -> view id
+	outage    []fault           // while set, every call answers the next of these in turn
+	outageN   int
 }
 
 type fault struct {
@@ -202,6 +204,23 @@ func (f *Fake) HTTPErrorNext(method string, status int) {
 	f.addFault(method, fault{status: status})
 }
 
+// StartOutage makes every call of every method fail until EndOutage,
+// taking turns: HTTP 429 with a Retry-After of retryAfter, then an HTML
+// error page of status (500, 503...), then 429 again.
+func (f *Fake) StartOutage(retryAfter time.Duration, status int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.outage = []fault{{code: "ratelimited", status: http.StatusTooManyRequests, retryAfter: retryAfter}, {status: status}}
+	f.outageN = 0
+}
+
+// EndOutage ends StartOutage: calls are answered again.
+func (f *Fake) EndOutage() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.outage = nil
+}
+
 func (f *Fake) addFault(method string, ft fault) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -232,6 +251,13 @@ func (f *Fake) serve(w http.ResponseWriter, r *http.Request) {
 	}
 
 	f.mu.Lock()
+	if len(f.outage) > 0 {
+		ft := f.outage[f.outageN%len(f.outage)]
+		f.outageN++
+		f.mu.Unlock()
+		f.answerFault(w, c, ft)
+		return
+	}
 	if q := f.faults[method]; len(q) > 0 {
 		ft := q[0]
 		f.faults[method] = q[1:]
