@@ -31,6 +31,11 @@ type WorkerOptions struct {
 	// Poll is the safety-net sweep for jobs stored by other replicas or
 	// whose retry time came; new local work wakes the worker at once.
 	Poll time.Duration
+	// Yield, when set and true, holds the worker to one job at a time:
+	// paging and the alert intake come first while they are busy (an
+	// alert storm: the jobs are mostly Slack posts, which Slack's own
+	// rate limits would slow down anyway).
+	Yield func() bool
 }
 
 // Worker runs stored jobs. Several replicas may run workers on one database:
@@ -75,7 +80,11 @@ func (w *Worker) Run(ctx context.Context) {
 	tick := time.NewTicker(w.opts.Poll)
 	defer tick.Stop()
 	for {
-		free := w.opts.Concurrency - len(slots)
+		limit := w.opts.Concurrency
+		if w.opts.Yield != nil && w.opts.Yield() {
+			limit = 1
+		}
+		free := limit - len(slots)
 		leased := 0
 		if free > 0 {
 			jobs, err := w.store.LeaseJobs(ctx, w.opts.Owner, free, w.opts.Lease)

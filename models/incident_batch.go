@@ -34,7 +34,11 @@ type IncidentBatcher struct {
 	stopped chan struct{} // closed when Run returns
 	// batches and batched count committed batches and their creations.
 	batches, batched atomic.Int64
+	lastFlush        atomic.Int64 // when a batch was last stored (Unix ns)
 }
+
+// LastFlush is when a batch of creations was last stored.
+func (b *IncidentBatcher) LastFlush() time.Time { return time.Unix(0, b.lastFlush.Load()) }
 
 // Stats is how many batches committed and how many creations they held:
 // batched/batches is the mean batch size.
@@ -174,6 +178,7 @@ func (b *IncidentBatcher) flush(ctx context.Context, batch []*createRequest) {
 	defer cancel()
 	err := b.store.createBatch(tctx, batch)
 	if err == nil {
+		b.lastFlush.Store(b.store.clock.Now().UnixNano())
 		b.batches.Add(1)
 		b.batched.Add(int64(len(batch)))
 		for _, r := range batch {

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"math/big"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/heraldhq/herald/models"
@@ -137,6 +138,7 @@ type Engine struct {
 	inflight inflight     // messages this replica is sending (leases renewed)
 	dests    destinations // where each person is reached, for a second
 	gate     gateState    // the WorkGate's last answer
+	lastBusy atomic.Int64 // when a pass last found work (Unix ns)
 
 	metrics    Metrics
 	firstPages bool         // record first pages (Metrics was set)
@@ -344,8 +346,12 @@ func (e *Engine) loop(ctx context.Context, wake chan struct{}, work func(context
 	t := time.NewTicker(e.opts.Sweep)
 	defer t.Stop()
 	for {
-		if _, err := work(ctx); err != nil && ctx.Err() == nil {
+		n, err := work(ctx)
+		if err != nil && ctx.Err() == nil {
 			e.log.ErrorContext(ctx, "paging engine", "err", err)
+		}
+		if n > 0 {
+			e.lastBusy.Store(e.clock.Now().UnixNano())
 		}
 		select {
 		case <-ctx.Done():
@@ -355,6 +361,9 @@ func (e *Engine) loop(ctx context.Context, wake chan struct{}, work func(context
 		}
 	}
 }
+
+// LastBusy is when one of the engine's passes last found work to do.
+func (e *Engine) LastBusy() time.Time { return time.Unix(0, e.lastBusy.Load()) }
 
 // definition returns a plan version's parsed definition, cached: published
 // versions never change.

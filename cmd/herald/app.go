@@ -171,7 +171,7 @@ func (a *App) wire(ctx context.Context, clock models.Clock, o BuildOptions) erro
 	// sometimes hostnames, and a lease must name exactly one holder.
 	owner := fmt.Sprintf("%s-%d-%s", hostname, os.Getpid(), uuid.NewString()[:8])
 	a.Worker = bot.NewWorker(a.Store, a.Registries.Jobs, clock, log, metrics, bot.WorkerOptions{
-		Owner: owner, Concurrency: cfg.Workers, Lease: cfg.JobLease,
+		Owner: owner, Concurrency: cfg.Workers, Lease: cfg.JobLease, Yield: a.pagingBusy,
 	})
 	a.Reminders = bot.NewReminders(a.Store, a.Registries.Notifications, clock, log, owner, 15*time.Second)
 	a.Dispatcher, err = bot.NewDispatcher(a.Registries, a.Store, a.Worker, log, metrics)
@@ -263,6 +263,17 @@ func (a *App) wire(ctx context.Context, clock models.Clock, o BuildOptions) erro
 		OnCall:   notifications.OnCallViews{Store: a.Store},
 	})
 	return nil
+}
+
+// pagingBusy reports whether the engine or the alert intake did work in
+// the last second: the job worker then runs one job at a time, leaving the
+// database to paging (an alert storm's Slack posts wait a little).
+func (a *App) pagingBusy() bool {
+	if a.Engine == nil || a.creations == nil {
+		return false
+	}
+	now := a.Store.Clock().Now()
+	return now.Sub(a.Engine.LastBusy()) < time.Second || now.Sub(a.creations.LastFlush()) < time.Second
 }
 
 // vendors registers who delivers each mode. Without a Slack token (the
