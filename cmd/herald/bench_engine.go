@@ -35,6 +35,10 @@ scenarios:
             quiet one: their pages must not wait behind the noisy backlog
   storm     a burst of --n on a plan with aggregation: batched pages
   ingest    --n PUT /api/v1/incidents from 64 clients against herald serve
+  pgrestart STOPS AND STARTS the PostgreSQL server (--pg-stop, --pg-start)
+            while --n incidents escalate through herald serve: /readyz
+            must go red then green and no page may be lost or early (not
+            part of "all": it takes the database down for everyone)
   all       every scenario in turn
 
 --roles schedule makes burst, steady, claim and replicas page the primary of
@@ -68,6 +72,9 @@ type benchConfig struct {
 	claims       int
 	quiet        int
 	replicas     int
+	pgStop       string
+	pgStart      string
+	pgDown       time.Duration
 	kills        int
 	sendConc     int
 	checkConc    int
@@ -108,7 +115,7 @@ func benchEngine(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	fs.SetOutput(stderr)
 	fs.Usage = func() { fmt.Fprintln(stderr, benchUsage+"\n\nflags:"); fs.PrintDefaults() }
 	var c benchConfig
-	fs.StringVar(&c.scenario, "scenario", "all", "burst, steady, claim, replicas or all")
+	fs.StringVar(&c.scenario, "scenario", "all", "burst, steady, claim, replicas, fair, storm, ingest, pgrestart or all (all but pgrestart)")
 	fs.IntVar(&c.n, "n", 6000, "incidents in the burst, claim and replicas scenarios")
 	fs.DurationVar(&c.delay, "delay", 50*time.Millisecond, "how long the sink takes to answer")
 	defURL := os.Getenv("HERALD_TEST_POSTGRES_URL")
@@ -130,6 +137,9 @@ func benchEngine(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	fs.IntVar(&c.inserters, "inserters", 16, "goroutines inserting the burst")
 	fs.DurationVar(&c.replicaGrace, "replicas-timeout", 3*time.Minute, "replicas: how long to wait for every page after the kill")
 	fs.BoolVar(&c.keep, "keep", false, "keep the benchmark databases")
+	fs.StringVar(&c.pgStop, "pg-stop", pgClusterCmd("stop"), "pgrestart: the shell command that stops PostgreSQL")
+	fs.StringVar(&c.pgStart, "pg-start", pgClusterCmd("start"), "pgrestart: the shell command that starts it again")
+	fs.DurationVar(&c.pgDown, "pg-down", 10*time.Second, "pgrestart: how long PostgreSQL stays down")
 	fs.StringVar(&c.profileDir, "worker-cpuprofile", "", "write each worker's CPU profile into this directory")
 	fs.StringVar(&c.roles, "roles", benchRolesUser, "who the plans page: user (a person) or schedule (a team's primary from a Herald schedule; burst, steady, claim and replicas)")
 	if err := fs.Parse(args); err != nil {
@@ -140,7 +150,7 @@ func benchEngine(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		scenarios = benchScenarios
 	}
 	for _, s := range scenarios {
-		if !slices.Contains(benchScenarios, s) {
+		if !slices.Contains(benchScenarios, s) && s != "pgrestart" {
 			return usageError{fmt.Sprintf("unknown scenario %q", s)}
 		}
 		if c.roles == benchRolesSchedule && !slices.Contains(benchScheduleScenarios, s) {
@@ -211,6 +221,8 @@ func runScenario(ctx context.Context, c benchConfig, name string, stderr io.Writ
 		err = env.storm(ctx, &r)
 	case "ingest":
 		err = env.ingest(ctx, &r)
+	case "pgrestart":
+		err = env.pgRestart(ctx, &r)
 	}
 	if err != nil {
 		r.Error = err.Error()

@@ -128,7 +128,12 @@ func (e *benchEnv) ingest(ctx context.Context, r *ScenarioResult) error {
 // plan paging them, the service "bench" with that plan, and an
 // integration scoped to it; it returns the integration's key.
 func (e *benchEnv) seedIngest(ctx context.Context) (string, error) {
-	if _, err := e.seed(ctx, onePagePlan); err != nil {
+	return e.seedIngestWith(ctx, onePagePlan)
+}
+
+// seedIngestWith is seedIngest with the plan's definition.
+func (e *benchEnv) seedIngestWith(ctx context.Context, definition string) (string, error) {
+	if _, err := e.seed(ctx, definition); err != nil {
 		return "", err
 	}
 	db := e.gdb.WithContext(ctx)
