@@ -57,7 +57,7 @@ type dispatcherEnv struct {
 func newDispatcherEnv(t testing.TB, register func(reg *bot.Registries, rec *recorder) error) *dispatcherEnv {
 	t.Helper()
 	e := &dispatcherEnv{reg: bot.NewRegistries(), queue: &fakeQueue{}, waker: &countingWaker{}, rec: &recorder{}}
-	d, err := bot.NewDispatcher(e.reg, e.queue, e.waker, discardLogger(), nil)
+	d, err := bot.NewDispatcher(e.reg, e.queue, e.waker, discardLogger(t), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

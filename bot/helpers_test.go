@@ -2,13 +2,13 @@ package bot_test
 
 import (
 	"context"
-	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"sync"
 	"testing"
 
+	"github.com/heraldhq/herald/internal/testlog"
 	"github.com/heraldhq/herald/models"
 )
 
@@ -23,7 +23,9 @@ func fixture(tb testing.TB, name string) []byte {
 	return b
 }
 
-func discardLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+// discardLogger keeps nothing but the suite log file (testlog), which the
+// secrets scan reads.
+func discardLogger(t testing.TB) *slog.Logger { return testlog.Logger(t) }
 
 // fakeQueue is an in-memory bot.JobQueue: it records what the dispatcher
 // stores, and can be told to fail.

@@ -114,7 +114,7 @@ func TestRegistriesRefuseDuplicates(t *testing.T) {
 		{
 			name: "job kind the dispatcher owns",
 			first: func(r *bot.Registries) error {
-				_, err := bot.NewDispatcher(r, &fakeQueue{}, nil, discardLogger(), nil)
+				_, err := bot.NewDispatcher(r, &fakeQueue{}, nil, discardLogger(t), nil)
 				return err
 			},
 			second: func(r *bot.Registries) error { return r.Jobs.Register(bot.JobSlackEvent, runJob) },

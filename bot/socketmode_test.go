@@ -177,7 +177,7 @@ func TestSocketModeHandle(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			sm := bot.NewSocketMode(slack.New("", slack.OptionAppLevelToken("xapp-test")), tt.h, discardLogger())
+			sm := bot.NewSocketMode(slack.New("", slack.OptionAppLevelToken("xapp-test")), tt.h, discardLogger(t))
 			payload, ack := sm.HandleSocketRequest(ctx, tt.req)
 			if ack != tt.wantAck {
 				t.Fatalf("ack = %v, want %v", ack, tt.wantAck)
@@ -294,7 +294,7 @@ func TestSocketModeOverAWebsocket(t *testing.T) {
 		}})
 	})
 	client := slack.New("xoxb-not-used", slack.OptionAppLevelToken("xapp-1-test"), slack.OptionAPIURL(fs.srv.URL+"/"))
-	sm := bot.NewSocketMode(client, e.d, discardLogger())
+	sm := bot.NewSocketMode(client, e.d, discardLogger(t))
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -379,7 +379,7 @@ func TestSocketModeRunFailsOnARevokedToken(t *testing.T) {
 	}))
 	defer srv.Close()
 	client := slack.New("", slack.OptionAppLevelToken("xapp-revoked"), slack.OptionAPIURL(srv.URL+"/"))
-	sm := bot.NewSocketMode(client, &fakeSocketHandler{}, discardLogger())
+	sm := bot.NewSocketMode(client, &fakeSocketHandler{}, discardLogger(t))
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	err := sm.Run(ctx)

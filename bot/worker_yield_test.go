@@ -2,8 +2,6 @@ package bot_test
 
 import (
 	"context"
-	"io"
-	"log/slog"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -11,6 +9,7 @@ import (
 
 	"github.com/heraldhq/herald/bot"
 	"github.com/heraldhq/herald/internal/testdb"
+	"github.com/heraldhq/herald/internal/testlog"
 	"github.com/heraldhq/herald/models"
 )
 
@@ -43,7 +42,7 @@ func TestWorkerYields(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			w := bot.NewWorker(db.Store, jobs, models.SystemClock{}, slog.New(slog.NewTextHandler(io.Discard, nil)), nil,
+			w := bot.NewWorker(db.Store, jobs, models.SystemClock{}, testlog.Logger(t), nil,
 				bot.WorkerOptions{Owner: "test", Concurrency: 3, Yield: func() bool { return yield }})
 			var wg sync.WaitGroup
 			wg.Go(func() { w.Run(ctx) })

@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -16,6 +14,7 @@ import (
 	"github.com/heraldhq/herald/bot"
 	"github.com/heraldhq/herald/internal/fakeclock"
 	"github.com/heraldhq/herald/internal/testdb"
+	"github.com/heraldhq/herald/internal/testlog"
 	"github.com/heraldhq/herald/models"
 )
 
@@ -84,8 +83,8 @@ func phoneCheck(t *testing.T, err error) {
 	}
 }
 
-func (r *phoneRig) deps(clock models.Clock) Deps {
-	return Deps{Store: r.store, Clock: clock, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Pager: r.pager,
+func (r *phoneRig) deps(t testing.TB, clock models.Clock) Deps {
+	return Deps{Store: r.store, Clock: clock, Log: testlog.Logger(t), Pager: r.pager,
 		Settings: Settings{BaseURL: "https://herald.test", IncidentChannelName: "incidents"}}
 }
 
@@ -175,7 +174,7 @@ func TestPhoneClaim(t *testing.T) {
 			t.Run(dialect+"/"+tc.name, func(t *testing.T) {
 				r := newPhoneRig(t, dialect)
 				clock := fakeclock.New(time.Date(2026, 3, 2, 9, 5, 0, 0, time.UTC))
-				d := r.deps(clock)
+				d := r.deps(t, clock)
 				r.pager.err = tc.pagerErr
 				if tc.noPager {
 					d.Pager = nil
@@ -260,7 +259,7 @@ func TestPhoneResolve(t *testing.T) {
 		for _, tc := range cases {
 			t.Run(dialect+"/"+tc.name, func(t *testing.T) {
 				r := newPhoneRig(t, dialect)
-				d := r.deps(fakeclock.New(time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)))
+				d := r.deps(t, fakeclock.New(time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)))
 				d.Settings.RestrictClose = tc.restrict
 				if tc.before != nil {
 					tc.before(t, r, NewPhoneActions(d))

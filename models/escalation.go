@@ -95,6 +95,9 @@ type Message struct {
 	CreatedAt     time.Time
 	SentAt        *time.Time
 	DeliveredAt   *time.Time
+	// TakenOver is set when the message was re-queued because its sender
+	// stopped mid-send: the vendor may already have it. Never cleared.
+	TakenOver bool
 }
 
 // MessageChange is one line of a message's append-only history.
@@ -316,7 +319,7 @@ func (s *Store) ReclaimExpiredSends(ctx context.Context) (int64, error) {
 	var ids []int64
 	err := s.InTx(ctx, func(tx *Store) error {
 		ids = nil
-		if err := tx.db.WithContext(ctx).Raw(`UPDATE messages SET status = ?, lease_owner = NULL, lease_until = NULL
+		if err := tx.db.WithContext(ctx).Raw(`UPDATE messages SET status = ?, lease_owner = NULL, lease_until = NULL, taken_over = TRUE
 			WHERE status = 'sending' AND lease_until < ? RETURNING id`, MessageQueued, now).Scan(&ids).Error; err != nil {
 			return err
 		}

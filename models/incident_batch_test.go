@@ -4,8 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"log/slog"
 	"sync"
 	"testing"
 	"time"
@@ -13,6 +11,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/heraldhq/herald/internal/testdb"
+	"github.com/heraldhq/herald/internal/testlog"
 	"github.com/heraldhq/herald/models"
 )
 
@@ -36,7 +35,7 @@ func newBatchFixture(t *testing.T, dialect string) *batchFixture {
 			t.Fatal(err)
 		}
 	}
-	f.batcher = models.NewIncidentBatcher(f.db.Store, slog.New(slog.NewTextHandler(io.Discard, nil)), 16, 2)
+	f.batcher = models.NewIncidentBatcher(f.db.Store, testlog.Logger(t), 16, 2)
 	done := f.batcher.Start(ctx)
 	t.Cleanup(func() { cancel(); <-done })
 	return f

@@ -44,7 +44,7 @@ func TestTwilioCallsObserved(t *testing.T) {
 	fake := newFakeTwilio(t)
 	rec := &apiRecorder{}
 	tc := notifications.TwilioConfig{AccountSID: twSID, AuthToken: twToken, From: twFrom, APIURL: fake.srv.URL, BaseURL: "https://herald.example.com",
-		Log: quiet, Transport: notifications.InstrumentTransport(http.DefaultTransport, rec, "twilio", notifications.TwilioAPIMethod)}
+		Log: quiet(t), Transport: notifications.InstrumentTransport(http.DefaultTransport, rec, "twilio", notifications.TwilioAPIMethod)}
 	sms, err := notifications.NewTwilioSMS(tc)
 	if err != nil {
 		t.Fatal(err)

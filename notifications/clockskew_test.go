@@ -48,7 +48,7 @@ func runSkewed(t *testing.T, f *fixture, synced bool) skewRun {
 		}
 		store := models.NewStore(f.db.Gorm, clock)
 		engines = append(engines, notifications.NewEngine(store, vendorsOf(newFakeVendor(fmt.Sprint("v", i), truth)),
-			notifications.DirectoryRoles{Dir: store}, f.alerts, clock, quiet, notifications.EngineOptions{Owner: fmt.Sprint("replica-", i)}))
+			notifications.DirectoryRoles{Dir: store}, f.alerts, clock, quiet(t), notifications.EngineOptions{Owner: fmt.Sprint("replica-", i)}))
 	}
 	start := truth.Now()
 	inc := f.incident("skew")

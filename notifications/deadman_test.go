@@ -27,7 +27,7 @@ func (f *fixture) deadMan(owner string, cfg notifications.DeadManConfig) (*notif
 	if err != nil {
 		f.t.Fatal(err)
 	}
-	cfg.Owner, cfg.Log, cfg.Metrics = owner, quiet, obs
+	cfg.Owner, cfg.Log, cfg.Metrics = owner, quiet(f.t), obs
 	d, err := notifications.NewDeadMan(f.engine, f.store, f.clock, cfg)
 	if err != nil {
 		f.t.Fatal(err)

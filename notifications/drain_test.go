@@ -37,7 +37,7 @@ func TestSendLeaseRenewedWhileDraining(t *testing.T) {
 	forEachDialect(t, func(t *testing.T, f *fixture) {
 		v := blockingVendor{started: make(chan struct{}, 1), release: make(chan struct{})}
 		store := renewals{Store: f.store, renewed: make(chan struct{})}
-		engine := notifications.NewEngine(store, vendorsOf(v), notifications.DirectoryRoles{Dir: f.store}, f.alerts, f.clock, quiet,
+		engine := notifications.NewEngine(store, vendorsOf(v), notifications.DirectoryRoles{Dir: f.store}, f.alerts, f.clock, quiet(t),
 			notifications.EngineOptions{Owner: "a", SendDeadline: 150 * time.Millisecond, Sweep: 20 * time.Millisecond})
 		f.person("alice")
 		f.plan("p", steps(step(user("alice", "low", 0, 0))))

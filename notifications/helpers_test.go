@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"log/slog"
 	"sort"
 	"strings"
@@ -17,6 +16,7 @@ import (
 
 	"github.com/heraldhq/herald/internal/fakeclock"
 	"github.com/heraldhq/herald/internal/testdb"
+	"github.com/heraldhq/herald/internal/testlog"
 	"github.com/heraldhq/herald/models"
 	"github.com/heraldhq/herald/notifications"
 )
@@ -24,7 +24,9 @@ import (
 // t0 is when every fake clock starts.
 var t0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 
-var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
+// quiet is a logger that keeps nothing but the suite log file (testlog),
+// so the secrets scan sees what the engine and vendors log.
+func quiet(t testing.TB) *slog.Logger { return testlog.Logger(t) }
 
 // sent is one message a fake vendor accepted (or refused).
 type sent struct {
@@ -177,7 +179,7 @@ func (f *fixture) newEngine(owner string, vs *notifications.Vendors, o notificat
 
 func (f *fixture) newEngineOn(store *models.Store, owner string, vs *notifications.Vendors, o notifications.EngineOptions) *notifications.Engine {
 	o.Owner = owner
-	return notifications.NewEngine(store, vs, notifications.DirectoryRoles{Dir: store}, f.alerts, f.clock, quiet, o)
+	return notifications.NewEngine(store, vs, notifications.DirectoryRoles{Dir: store}, f.alerts, f.clock, quiet(f.t), o)
 }
 
 func (f *fixture) create(v any) {

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/heraldhq/herald/internal/testlog"
 	"github.com/heraldhq/herald/models"
 	"github.com/heraldhq/herald/notifications"
 	"github.com/heraldhq/herald/notifications/schedule"
@@ -116,7 +117,7 @@ func (f *fixture) useExternalOncall(o *fakeOncall, log *slog.Logger, mutate ...f
 		f.t.Fatal(err)
 	}
 	roles := notifications.ScheduleRoles{Schedules: schedule.NewResolver(f.store, f.clock, schedule.ResolverOptions{}), Next: ext}
-	f.engine = notifications.NewEngine(f.store, vs, roles, f.alerts, f.clock, quiet, notifications.EngineOptions{Owner: "engine-x"})
+	f.engine = notifications.NewEngine(f.store, vs, roles, f.alerts, f.clock, quiet(f.t), notifications.EngineOptions{Owner: "engine-x"})
 	return ext
 }
 
@@ -145,7 +146,7 @@ func TestExternalOncallPaging(t *testing.T) {
 		// search schedules its primary in Herald: Oncall is not asked.
 		f.paymentsSchedule(teams["search"], models.Rotation{ShiftKind: models.ShiftDaily, HandoffTime: "09:00", StartDate: "2026-02-01", Members: []string{bob.ID}})
 		var logs bytes.Buffer
-		f.useExternalOncall(o, slog.New(slog.NewTextHandler(&logs, nil)))
+		f.useExternalOncall(o, slog.New(testlog.Wrap(t, slog.NewTextHandler(&logs, nil))))
 
 		want := map[string]struct {
 			paged, source, alert string
@@ -217,7 +218,7 @@ func TestExternalOncallCache(t *testing.T) {
 			f.oncall(f.team(name, nil, alice, bob), "primary", bob)
 		}
 		o.set("payments", "primary", t0.Add(time.Hour), "alice")
-		ext := f.useExternalOncall(o, quiet)
+		ext := f.useExternalOncall(o, quiet(t))
 		lookup := func(team string) []string {
 			t.Helper()
 			ids, err := ext.Resolve(f.ctx, notifications.RoleOncallPrimary, team)
@@ -297,7 +298,7 @@ func TestExternalOncallKeepsSecrets(t *testing.T) {
 		closed.Close() // connection refused
 		closedURL.User = u.User
 		for _, base := range []string{u.String(), closedURL.String()} {
-			ext := f.useExternalOncall(o, slog.New(slog.NewTextHandler(&logs, nil)), func(opts *notifications.ExternalOncallOptions) { opts.BaseURL = base + "/" })
+			ext := f.useExternalOncall(o, slog.New(testlog.Wrap(t, slog.NewTextHandler(&logs, nil))), func(opts *notifications.ExternalOncallOptions) { opts.BaseURL = base + "/" })
 			for _, team := range []string{"broken", "payments"} {
 				res, err := ext.ResolveWithSource(f.ctx, notifications.RoleOncallPrimary, team)
 				if err != nil || res.Warning == "" || strings.Contains(res.Warning, "hunter2") {
@@ -323,7 +324,7 @@ func TestExternalOncallCallerGivesUp(t *testing.T) {
 		o := newFakeOncall(t)
 		bob := f.person("bob")
 		f.oncall(f.team("slow", nil, bob), "primary", bob)
-		ext := f.useExternalOncall(o, quiet, func(opts *notifications.ExternalOncallOptions) { opts.Timeout = time.Minute })
+		ext := f.useExternalOncall(o, quiet(t), func(opts *notifications.ExternalOncallOptions) { opts.Timeout = time.Minute })
 		giveUp := func() error {
 			ctx, cancel := context.WithCancel(f.ctx)
 			defer cancel()

@@ -20,7 +20,7 @@ func (f *fixture) useSchedules() {
 		f.t.Fatal(err)
 	}
 	roles := notifications.ScheduleRoles{Schedules: schedule.NewResolver(f.store, f.clock, schedule.ResolverOptions{}), Next: notifications.DirectoryRoles{Dir: f.store}}
-	f.engine = notifications.NewEngine(f.store, vs, roles, f.alerts, f.clock, quiet, notifications.EngineOptions{Owner: "engine-s"})
+	f.engine = notifications.NewEngine(f.store, vs, roles, f.alerts, f.clock, quiet(f.t), notifications.EngineOptions{Owner: "engine-s"})
 }
 
 var admin = models.Actor{Name: "test"}

@@ -208,6 +208,10 @@ func (e *Engine) deliver(ctx context.Context, m *models.Message, batch *Message)
 		if batch != nil {
 			out.Subject, out.Body, out.IncidentID, out.Batch = batch.Subject, batch.Body, batch.IncidentID, batch.Batch
 		}
+		if id, found := e.alreadySent(vctx, v, m, out); found {
+			cancel() // a taken-over page the vendor already had
+			return alreadySentOutcome(v.Name(), id), false
+		}
 		id, err := v.Send(vctx, out)
 		cancel()
 		if err == nil {

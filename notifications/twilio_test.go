@@ -21,6 +21,7 @@ import (
 
 	twclient "github.com/twilio/twilio-go/client"
 
+	"github.com/heraldhq/herald/internal/testlog"
 	"github.com/heraldhq/herald/models"
 	"github.com/heraldhq/herald/notifications"
 )
@@ -130,7 +131,7 @@ func twilioVendors(t *testing.T, api string, log *slog.Logger) (sms, voice *noti
 func TestTwilioSMSSend(t *testing.T) {
 	fake := newFakeTwilio(t)
 	var logs bytes.Buffer
-	sms, _ := twilioVendors(t, fake.srv.URL, slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
+	sms, _ := twilioVendors(t, fake.srv.URL, slog.New(testlog.Wrap(t, slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))))
 	if sms.Name() != notifications.TwilioSMSVendor || len(sms.Modes()) != 1 || sms.Modes()[0] != notifications.ModeSMS {
 		t.Fatalf("name %q modes %v", sms.Name(), sms.Modes())
 	}
@@ -166,7 +167,7 @@ func TestTwilioSMSSend(t *testing.T) {
 
 func TestTwilioVoiceSend(t *testing.T) {
 	fake := newFakeTwilio(t)
-	_, voice := twilioVendors(t, fake.srv.URL+"/", quiet)
+	_, voice := twilioVendors(t, fake.srv.URL+"/", quiet(t))
 	id, err := voice.Send(context.Background(), notifications.Message{Mode: notifications.ModeCall, Destination: twTo, Body: "This is Herald.", IncidentID: 42, ClaimCode: "654321"})
 	if err != nil {
 		t.Fatal(err)
@@ -234,7 +235,7 @@ func TestTwilioErrors(t *testing.T) {
 			fake := newFakeTwilio(t)
 			fake.setFail(tc.status, tc.code, tc.msg, tc.plain)
 			var logs bytes.Buffer
-			sms, voice := twilioVendors(t, fake.srv.URL, slog.New(slog.NewTextHandler(&logs, nil)))
+			sms, voice := twilioVendors(t, fake.srv.URL, slog.New(testlog.Wrap(t, slog.NewTextHandler(&logs, nil))))
 			for _, v := range []*notifications.Twilio{sms, voice} {
 				_, err := v.Send(context.Background(), notifications.Message{Mode: v.Modes()[0], Destination: twTo, Body: "b", IncidentID: 1, ClaimCode: "123456"})
 				var te *notifications.TwilioError
@@ -262,7 +263,7 @@ func TestTwilioErrors(t *testing.T) {
 	t.Run("network", func(t *testing.T) {
 		fake := newFakeTwilio(t)
 		fake.srv.Close()
-		sms, _ := twilioVendors(t, fake.srv.URL, quiet)
+		sms, _ := twilioVendors(t, fake.srv.URL, quiet(t))
 		_, err := sms.Send(context.Background(), notifications.Message{Mode: notifications.ModeSMS, Destination: twTo, Body: "b"})
 		if err == nil || strings.Contains(err.Error(), "7654321") {
 			t.Fatalf("err = %v", err)
@@ -274,7 +275,7 @@ func TestTwilioErrors(t *testing.T) {
 		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { <-block }))
 		defer srv.Close()
 		defer close(block)
-		sms, _ := twilioVendors(t, srv.URL, quiet)
+		sms, _ := twilioVendors(t, srv.URL, quiet(t))
 		ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 		defer cancel()
 		start := time.Now()

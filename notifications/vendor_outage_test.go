@@ -82,7 +82,7 @@ func TestVendorOutageFailsOverToSecondSMSVendor(t *testing.T) {
 	t.Parallel()
 	forEachDialect(t, func(t *testing.T, f *fixture) {
 		tw := newOutageTwilio(t, f.clock)
-		sms, _ := twilioVendors(t, tw.srv.URL, quiet)
+		sms, _ := twilioVendors(t, tw.srv.URL, quiet(t))
 		backup := newFakeVendor("webhook", f.clock, notifications.ModeSMS)
 		f.engine = f.newEngine("a", vendorsOf(sms, backup), notifications.EngineOptions{VendorTimeout: 300 * time.Millisecond})
 		alice := f.person("alice")
@@ -115,7 +115,7 @@ func TestVendorOutageRetriesWithBackoff(t *testing.T) {
 	t.Parallel()
 	forEachDialect(t, func(t *testing.T, f *fixture) {
 		tw := newOutageTwilio(t, f.clock)
-		sms, _ := twilioVendors(t, tw.srv.URL, quiet)
+		sms, _ := twilioVendors(t, tw.srv.URL, quiet(t))
 		f.engine = f.newEngine("a", vendorsOf(sms), notifications.EngineOptions{VendorTimeout: 300 * time.Millisecond})
 		alice := f.person("alice")
 		f.contact(alice, notifications.ModeSMS, "+15550001", true)

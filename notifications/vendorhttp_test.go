@@ -98,14 +98,14 @@ func TestVendorsReuseConnections(t *testing.T) {
 	vendors := map[string]func(api string) notifications.Vendor{
 		"twilio": func(api string) notifications.Vendor {
 			sms, err := notifications.NewTwilioSMS(notifications.TwilioConfig{AccountSID: twSID, AuthToken: twToken, From: twFrom, APIURL: api,
-				BaseURL: "https://herald.example.com", Log: quiet})
+				BaseURL: "https://herald.example.com", Log: quiet(t)})
 			if err != nil {
 				t.Fatal(err)
 			}
 			return sms
 		},
 		"webhook": func(api string) notifications.Vendor {
-			w, err := notifications.NewWebhook(notifications.WebhookConfig{Name: "hook", URL: api + "/hook", Secret: "s", Log: quiet, MaxAttempts: 1})
+			w, err := notifications.NewWebhook(notifications.WebhookConfig{Name: "hook", URL: api + "/hook", Secret: "s", Log: quiet(t), MaxAttempts: 1})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -198,7 +198,7 @@ func TestVendorHTTPTimeouts(t *testing.T) {
 				api = srv.URL
 			}
 			sms, err := notifications.NewTwilioSMS(notifications.TwilioConfig{AccountSID: twSID, AuthToken: twToken, From: twFrom, APIURL: api,
-				BaseURL: "https://herald.example.com", Log: quiet, HTTP: tc.o})
+				BaseURL: "https://herald.example.com", Log: quiet(t), HTTP: tc.o})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -221,7 +221,7 @@ func TestVendorHTTPTimeouts(t *testing.T) {
 // report finds the message before Twilio's id for it is recorded.
 func TestTwilioStatusCallbackNamesTheMessage(t *testing.T) {
 	fake := newFakeTwilio(t)
-	sms, voice := twilioVendors(t, fake.srv.URL, quiet)
+	sms, voice := twilioVendors(t, fake.srv.URL, quiet(t))
 	cases := []struct {
 		name string
 		v    *notifications.Twilio

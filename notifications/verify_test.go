@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/heraldhq/herald/internal/testlog"
 	"github.com/heraldhq/herald/models"
 	"github.com/heraldhq/herald/notifications"
 )
@@ -23,7 +24,7 @@ func TestSendVerificationThenPaged(t *testing.T) {
 			t.Fatal(err)
 		}
 		e := notifications.NewEngine(f.store, vs, notifications.DirectoryRoles{Dir: f.store}, f.alerts, f.clock,
-			slog.New(slog.NewTextHandler(&logs, nil)), notifications.EngineOptions{Owner: "engine-a"})
+			slog.New(testlog.Wrap(t, slog.NewTextHandler(&logs, nil))), notifications.EngineOptions{Owner: "engine-a"})
 		alice := f.person("alice")
 		f.prefer(alice, "high", "sms")
 		cm := f.contact(alice, notifications.ModeSMS, "+15550100001", false)
@@ -173,7 +174,7 @@ func TestSendVerificationConsoleLog(t *testing.T) {
 		t.Run(string(mode), func(t *testing.T) {
 			f := newFixture(t, models.DialectSQLite)
 			var logs bytes.Buffer
-			log := slog.New(slog.NewJSONHandler(&logs, nil))
+			log := slog.New(testlog.Wrap(t, slog.NewJSONHandler(&logs, nil)))
 			console := &recordingConsole{Console: notifications.Console{Log: log}}
 			vs := notifications.NewVendors()
 			if err := vs.Register(console); err != nil {
@@ -230,7 +231,7 @@ func TestConsoleRedaction(t *testing.T) {
 		} {
 			t.Run(format+"/"+tc.name, func(t *testing.T) {
 				var logs bytes.Buffer
-				c := notifications.Console{Log: slog.New(handler(&logs))}
+				c := notifications.Console{Log: slog.New(testlog.Wrap(t, handler(&logs)))}
 				if _, err := c.Send(context.Background(), tc.msg); err != nil {
 					t.Fatal(err)
 				}

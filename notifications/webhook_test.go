@@ -20,6 +20,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/heraldhq/herald/internal/testlog"
 )
 
 const (
@@ -109,7 +111,7 @@ func newHook(t *testing.T, url string, fakeSleep bool, tune func(*WebhookConfig)
 	ht := &hookTest{logs: &logBuffer{}}
 	cfg := WebhookConfig{
 		Name: "ops-hook", URL: url, Secret: hookSecret,
-		Log:     slog.New(slog.NewJSONHandler(ht.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Log:     slog.New(testlog.Wrap(t, slog.NewJSONHandler(ht.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))),
 		Backoff: time.Millisecond, MaxWait: 5 * time.Second,
 	}
 	if tune != nil {

@@ -3,8 +3,6 @@ package observability_test
 import (
 	"context"
 	"errors"
-	"io"
-	"log/slog"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -17,6 +15,7 @@ import (
 	"github.com/heraldhq/herald/internal/fakeclock"
 	"github.com/heraldhq/herald/internal/promtest"
 	"github.com/heraldhq/herald/internal/testdb"
+	"github.com/heraldhq/herald/internal/testlog"
 	"github.com/heraldhq/herald/models"
 	"github.com/heraldhq/herald/notifications"
 	"github.com/heraldhq/herald/observability"
@@ -33,8 +32,6 @@ var (
 )
 
 var t0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
-
-var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 
 type fixedPasses struct{ escalated, sent time.Time }
 
@@ -112,7 +109,7 @@ func TestScrapeGauges(t *testing.T) {
 
 		stats := &countingStats{Stats: store}
 		passes := fixedPasses{escalated: t0.Add(-time.Second), sent: t0.Add(-2 * time.Second)}
-		reg := register(t, observability.StatsOptions{Stats: stats, Engine: passes, DeadMan: true, Clock: clock, Log: quiet})
+		reg := register(t, observability.StatsOptions{Stats: stats, Engine: passes, DeadMan: true, Clock: clock, Log: testlog.Logger(t)})
 		want := map[string]float64{
 			"herald_incidents{status=investigating}": 2, "herald_incidents{status=identified}": 1,
 			"herald_incidents{status=monitoring}": 0, "herald_incidents{status=resolved}": 1,

@@ -4,13 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"testing"
 	"time"
 
+	"github.com/heraldhq/herald/internal/testlog"
 	"github.com/heraldhq/herald/notifications"
 	"github.com/heraldhq/herald/web"
 )
@@ -28,7 +27,7 @@ func TestDeadManEndpoint(t *testing.T) {
 	success := time.Date(2026, 3, 1, 12, 0, 1, 0, time.UTC)
 	st := notifications.DeadManStatus{Enabled: true, SelfTest: &notifications.DeadManSelfTestStatus{Route: "user:alice", Schedule: "@every 1h",
 		LastSuccessAt: &success, NextRunAt: success.Add(time.Hour)}, Engine: &notifications.DeadManHealth{Healthy: true}}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	log := testlog.Logger(t)
 	tests := []struct {
 		name   string
 		dm     fakeDeadMan

@@ -44,7 +44,7 @@ func TestIncidentDocShowsPages(t *testing.T) {
 			}
 			check(t, db.Store.AddTimelineEvent(ctx, &models.TimelineEvent{IncidentID: inc.ID, Kind: models.TimelineNote, Text: "between the pages", OccurredAt: *at(3)}))
 
-			body := wantHTML(t, get(newPagesApp(db.Store, clock), fmt.Sprintf("/incidents/%d", inc.Number)), http.StatusOK,
+			body := wantHTML(t, get(newPagesApp(t, db.Store, clock), fmt.Sprintf("/incidents/%d", inc.Number)), http.StatusOK,
 				"Paged alice (primary, Payments weekly) by sms, step 1: delivered",
 				"Could not page alice (primary, Payments weekly) by call, step 2",
 				"Could not page oncall-secondary payments, step 2",

@@ -6,8 +6,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -22,6 +20,7 @@ import (
 
 	"github.com/heraldhq/herald/internal/fakeclock"
 	"github.com/heraldhq/herald/internal/testdb"
+	"github.com/heraldhq/herald/internal/testlog"
 	"github.com/heraldhq/herald/models"
 	"github.com/heraldhq/herald/web"
 )
@@ -31,8 +30,8 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 // docT0 is when the incident pages' fake clocks start.
 var docT0 = time.Date(2026, 11, 22, 14, 5, 0, 0, time.UTC)
 
-func newPagesApp(incidents web.IncidentReader, clock models.Clock) *echo.Echo {
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+func newPagesApp(t testing.TB, incidents web.IncidentReader, clock models.Clock) *echo.Echo {
+	log := testlog.Logger(t)
 	return web.New(web.Options{Incidents: incidents, Clock: clock, Log: log})
 }
 
@@ -160,7 +159,7 @@ func TestIncidentDocPage(t *testing.T) {
 			clock := fakeclock.New(docT0)
 			db := testdb.New(t, dialect, clock)
 			f := seedDoc(t, db.Store, clock)
-			h := newPagesApp(db.Store, clock)
+			h := newPagesApp(t, db.Store, clock)
 
 			w := get(h, fmt.Sprintf("/incidents/%d", f.live.Number))
 			body := wantHTML(t, w, http.StatusOK,
@@ -249,7 +248,7 @@ func TestIncidentDocErrors(t *testing.T) {
 		t.Run(dialect, func(t *testing.T) {
 			clock := fakeclock.New(docT0)
 			db := testdb.New(t, dialect, clock)
-			h := newPagesApp(db.Store, clock)
+			h := newPagesApp(t, db.Store, clock)
 
 			wantHTML(t, get(h, "/incidents/999"), http.StatusNotFound, "Incident #999 does not exist", "<title>Incident not found · Herald</title>")
 			for _, bad := range []string{"abc", "0", "-1", "%2B1", "1e3", "12abc", "99999999999999999999999"} {
@@ -287,7 +286,7 @@ func TestIncidentList(t *testing.T) {
 				}
 				clock.Advance(time.Minute)
 			}
-			h := newPagesApp(db.Store, clock)
+			h := newPagesApp(t, db.Store, clock)
 
 			body := wantHTML(t, get(h, "/incidents"), http.StatusOK,
 				"<title>Incidents · Herald</title>", "Showing 1–50 of 53, newest first.",
@@ -342,7 +341,7 @@ func TestIncidentList(t *testing.T) {
 func TestIncidentListEmpty(t *testing.T) {
 	clock := fakeclock.New(docT0)
 	db := testdb.New(t, models.DialectSQLite, clock)
-	h := newPagesApp(db.Store, clock)
+	h := newPagesApp(t, db.Store, clock)
 	body := wantHTML(t, get(h, "/incidents"), http.StatusOK, "<p>No incidents.</p>")
 	wantAbsent(t, body, "<table", "Page 1 of")
 	wantHTML(t, get(h, "/incidents?status=open"), http.StatusOK, "<p>No open incidents.</p>")
@@ -391,7 +390,7 @@ func (failingReader) ListIncidents(context.Context, models.IncidentFilter) ([]mo
 }
 
 func TestIncidentPagesStoreFailure(t *testing.T) {
-	h := newPagesApp(failingReader{}, fakeclock.New(docT0))
+	h := newPagesApp(t, failingReader{}, fakeclock.New(docT0))
 	for _, path := range []string{"/incidents/1", "/incidents"} {
 		body := wantHTML(t, get(h, path), http.StatusInternalServerError, "Herald could not load this page")
 		wantAbsent(t, body, "secret-host")
@@ -399,7 +398,7 @@ func TestIncidentPagesStoreFailure(t *testing.T) {
 }
 
 func TestIncidentPagesOff(t *testing.T) {
-	h := newPagesApp(nil, fakeclock.New(docT0))
+	h := newPagesApp(t, nil, fakeclock.New(docT0))
 	for _, path := range []string{"/incidents", "/incidents/1", "/static/herald.css"} {
 		if w := get(h, path); w.Code != http.StatusNotFound {
 			t.Errorf("GET %s without Incidents = %d, want 404", path, w.Code)
@@ -408,7 +407,7 @@ func TestIncidentPagesOff(t *testing.T) {
 }
 
 func TestStaticCSS(t *testing.T) {
-	h := newPagesApp(failingReader{}, fakeclock.New(docT0))
+	h := newPagesApp(t, failingReader{}, fakeclock.New(docT0))
 	w := get(h, "/static/herald.css")
 	if w.Code != http.StatusOK {
 		t.Fatalf("status = %d", w.Code)

@@ -4,8 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"log/slog"
 	"net/http"
 	"regexp"
 	"slices"
@@ -16,6 +14,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/heraldhq/herald/handlers"
+	"github.com/heraldhq/herald/internal/testlog"
 	"github.com/heraldhq/herald/models"
 	"github.com/heraldhq/herald/web"
 )
@@ -201,7 +200,7 @@ func TestOpenAPIDocument(t *testing.T) {
 // route missing from the document is reported.
 func TestOpenAPIMatchesRoutes(t *testing.T) {
 	t.Parallel()
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	log := testlog.Logger(t)
 	o := web.Options{Log: log, Admin: routesOnlyAdmin{}, AdminAPIKey: "k", Intake: handlers.NewIntake(handlers.Deps{}),
 		IntegrationAuth: &models.Store{}, IntakeStore: &models.Store{}}
 	e := web.New(o)

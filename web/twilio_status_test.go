@@ -2,8 +2,6 @@ package web_test
 
 import (
 	"fmt"
-	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -11,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/heraldhq/herald/internal/testlog"
 	"github.com/heraldhq/herald/models"
 	"github.com/heraldhq/herald/notifications"
 	"github.com/heraldhq/herald/web"
@@ -114,7 +113,7 @@ func TestTwilioStatusFailsOver(t *testing.T) {
 		check(t, vs.Register(f.sms))
 		check(t, vs.Register(backup))
 		check(t, vs.Register(f.call))
-		log := slog.New(slog.NewTextHandler(io.Discard, nil))
+		log := testlog.Logger(t)
 		f.engine = notifications.NewEngine(f.store, vs, notifications.DirectoryRoles{Dir: f.store}, nil, f.clock, log, notifications.EngineOptions{Owner: "test"})
 		f.app = web.New(web.Options{Clock: f.clock, Log: log, Twilio: &web.TwilioOptions{
 			AuthToken: twToken, BaseURL: twBase, Store: f.store, Claimer: engineClaimer{f.engine}, Escalator: f.engine, Deliveries: f.engine,

@@ -8,7 +8,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -500,7 +499,7 @@ func TestTwilioStatusCallback(t *testing.T) {
 
 // Without Twilio options the routes do not exist.
 func TestTwilioRoutesOff(t *testing.T) {
-	app := web.New(web.Options{Clock: fakeclock.New(twT0), Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	app := web.New(web.Options{Clock: fakeclock.New(twT0), Log: testlog.Logger(t)})
 	w := httptest.NewRecorder()
 	app.ServeHTTP(w, httptest.NewRequest(http.MethodPost, "/twilio/sms", nil))
 	if w.Code != http.StatusNotFound && w.Code != http.StatusMethodNotAllowed {
