@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/heraldhq/herald/internal/apimetrics"
 	"github.com/slack-go/slack"
 )
 
@@ -43,11 +44,7 @@ func NewSlackClient(o SlackClientOptions) *slack.Client {
 	}
 	if o.Observer != nil && o.Token != "" {
 		instrumented := *hc // the caller's client is left as it was
-		next := hc.Transport
-		if next == nil {
-			next = http.DefaultTransport
-		}
-		instrumented.Transport = &slackMetricsTransport{next: next, obs: o.Observer}
+		instrumented.Transport = apimetrics.Transport(hc.Transport, o.Observer, "slack", slackMethod, slackOutcome)
 		hc = &instrumented
 	}
 	return slack.New(token, slack.OptionAPIURL(o.APIURL), slack.OptionHTTPClient(hc))

@@ -6,6 +6,8 @@ import (
 	"io"
 	"net/http"
 	"testing"
+
+	"github.com/heraldhq/herald/internal/apimetrics"
 )
 
 // FuzzSlackOutcome: whatever Slack answers, the classification never
@@ -32,11 +34,11 @@ func FuzzSlackOutcome(f *testing.F) {
 			OK *bool `json:"ok"`
 		}
 		if json.Unmarshal(body, &full) == nil && full.OK != nil {
-			if want := map[bool]string{true: slackOK, false: slackAPIError}[*full.OK]; outcome != want {
+			if want := map[bool]string{true: apimetrics.OK, false: apimetrics.APIError}[*full.OK]; outcome != want {
 				t.Fatalf("%q: outcome %s, want %s", body, outcome, want)
 			}
 		}
-		if outcome != slackOK && outcome != slackAPIError {
+		if outcome != apimetrics.OK && outcome != apimetrics.APIError {
 			t.Fatalf("%q: outcome %s for a 200", body, outcome)
 		}
 	})

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/heraldhq/herald/internal/apimetrics"
 	"github.com/heraldhq/herald/notifications"
 )
 
@@ -44,7 +45,7 @@ func TestTwilioCallsObserved(t *testing.T) {
 	fake := newFakeTwilio(t)
 	rec := &apiRecorder{}
 	tc := notifications.TwilioConfig{AccountSID: twSID, AuthToken: twToken, From: twFrom, APIURL: fake.srv.URL, BaseURL: "https://herald.example.com",
-		Log: quiet(t), Transport: notifications.InstrumentTransport(http.DefaultTransport, rec, "twilio", notifications.TwilioAPIMethod)}
+		Log: quiet(t), Transport: apimetrics.Transport(http.DefaultTransport, rec, "twilio", notifications.TwilioAPIMethod, nil)}
 	sms, err := notifications.NewTwilioSMS(tc)
 	if err != nil {
 		t.Fatal(err)

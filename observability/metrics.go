@@ -2,7 +2,7 @@
 // engine's, the dead-man switch's and the outside APIs' series, and the
 // gauges read from the database when Prometheus scrapes. The packages it
 // measures see only small interfaces (notifications.Metrics,
-// notifications.APIObserver, bot.APIObserver…); cmd/herald builds this
+// apimetrics.Observer, bot.APIObserver…); cmd/herald builds this
 // implementation on the registry it owns. Labels are bounded: modes,
 // vendor and API method names, fixed outcome words.
 package observability
@@ -108,7 +108,7 @@ func (m *Metrics) PagesHeld(mode, reason string, n int) {
 	}
 }
 
-// ObserveAPICall implements notifications.APIObserver and bot.APIObserver.
+// ObserveAPICall implements apimetrics.Observer (bot.APIObserver).
 func (m *Metrics) ObserveAPICall(api, method, outcome string, took time.Duration) {
 	if m != nil {
 		m.api.WithLabelValues(api, method, outcome).Observe(took.Seconds())

@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/heraldhq/herald/bot"
+	"github.com/heraldhq/herald/internal/apimetrics"
 	"github.com/heraldhq/herald/internal/fakeclock"
 	"github.com/heraldhq/herald/internal/promtest"
 	"github.com/heraldhq/herald/internal/testdb"
@@ -24,7 +25,7 @@ import (
 // The implementations cmd/herald wires must fit the interfaces.
 var (
 	_ notifications.Metrics        = (*observability.Metrics)(nil)
-	_ notifications.APIObserver    = (*observability.Metrics)(nil)
+	_ apimetrics.Observer          = (*observability.Metrics)(nil)
 	_ notifications.DeadManMetrics = (*observability.Metrics)(nil)
 	_ bot.APIObserver              = (*observability.Metrics)(nil)
 	_ observability.Stats          = (*models.Store)(nil)
