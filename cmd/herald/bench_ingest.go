@@ -50,34 +50,23 @@ func (e *benchEnv) ingest(ctx context.Context, r *ScenarioResult) error {
 	start := time.Now()
 	err = parallelDo(e.c.n, ingestClients, func(j int) error {
 		body := fmt.Sprintf(`{"service":"bench","severity":"WARN","title":"bench incident %d","message":"load test","dedup_key":"bench-%d"}`, j, j)
-		req, err := http.NewRequestWithContext(ctx, http.MethodPut, base+"/api/v1/incidents", strings.NewReader(body))
-		if err != nil {
-			return err
-		}
-		req.Header.Set("Authorization", "Bearer "+key)
-		req.Header.Set("Content-Type", "application/json")
 		t0 := time.Now()
-		resp, err := client.Do(req)
+		id, status, raw, err := putIncident(ctx, client, base, key, body)
 		if err != nil {
 			return err
 		}
-		raw, _ := io.ReadAll(resp.Body)
-		_ = resp.Body.Close()
 		took := time.Since(t0)
-		var out struct {
-			ID int64 `json:"id"`
-		}
 		mu.Lock()
 		defer mu.Unlock()
 		lat = append(lat, benchMS(took))
-		if resp.StatusCode/100 != 2 || json.Unmarshal(raw, &out) != nil || out.ID == 0 {
+		if status/100 != 2 || id == 0 {
 			non2xx++
 			if failure == "" {
-				failure = fmt.Sprintf("%d %s", resp.StatusCode, bytes.TrimSpace(raw))
+				failure = fmt.Sprintf("%d %s", status, bytes.TrimSpace(raw))
 			}
 			return nil
 		}
-		sent[out.ID] = t0
+		sent[id] = t0
 		return nil
 	})
 	if err != nil {
@@ -122,6 +111,29 @@ func (e *benchEnv) ingest(ctx context.Context, r *ScenarioResult) error {
 		BenchCheck{"p99 request latency ≤ 100 ms", fmt.Sprintf("%.1f ms", p99), p99 <= 100},
 	)
 	return waitErr
+}
+
+// putIncident raises an incident through the API with an integration key
+// and returns the answer's incident id (0 when it has none), its status
+// and body.
+func putIncident(ctx context.Context, client *http.Client, base, key, body string) (int64, int, []byte, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPut, base+"/api/v1/incidents", strings.NewReader(body))
+	if err != nil {
+		return 0, 0, nil, err
+	}
+	req.Header.Set("Authorization", "Bearer "+key)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := client.Do(req)
+	if err != nil {
+		return 0, 0, nil, err
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	var out struct {
+		ID int64 `json:"id"`
+	}
+	_ = json.Unmarshal(raw, &out)
+	return out.ID, resp.StatusCode, raw, nil
 }
 
 // seedIngest stores the paged person (low → SMS, a verified number), a

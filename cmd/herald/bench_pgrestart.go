@@ -2,14 +2,11 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"os/exec"
 	"slices"
-	"strings"
 	"sync"
 	"time"
 )
@@ -57,29 +54,16 @@ func (e *benchEnv) pgRestart(ctx context.Context, r *ScenarioResult) error {
 	)
 	err = parallelDo(e.c.n, 16, func(j int) error {
 		body := fmt.Sprintf(`{"service":"bench","severity":"WARN","title":"restart %d","dedup_key":"restart-%d"}`, j, j)
-		req, err := http.NewRequestWithContext(ctx, http.MethodPut, base+"/api/v1/incidents", strings.NewReader(body))
-		if err != nil {
-			return err
-		}
-		req.Header.Set("Authorization", "Bearer "+key)
 		t0 := time.Now()
-		resp, err := client.Do(req)
+		id, status, raw, err := putIncident(ctx, client, base, key, body)
 		if err != nil {
 			return err
 		}
-		raw, _ := io.ReadAll(resp.Body)
-		_ = resp.Body.Close()
-		if resp.StatusCode != http.StatusCreated {
-			return fmt.Errorf("PUT: %d %s", resp.StatusCode, raw)
-		}
-		var out struct {
-			ID int64 `json:"id"`
-		}
-		if err := json.Unmarshal(raw, &out); err != nil {
-			return err
+		if status != http.StatusCreated || id == 0 {
+			return fmt.Errorf("PUT: %d %s", status, raw)
 		}
 		mu.Lock()
-		created[out.ID] = t0
+		created[id] = t0
 		mu.Unlock()
 		return nil
 	})
