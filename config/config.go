@@ -72,6 +72,8 @@ type Config struct {
 	Webhook Webhook
 	// DeadMan is the dead-man switch (HERALD_DEADMAN_*); off by default.
 	DeadMan DeadMan
+	// Web is the web UI's sign-in (HERALD_WEB_*, HERALD_OIDC_*, SLACK_CLIENT_*).
+	Web Web
 	// Oncall is an external Oncall service some teams keep their
 	// schedules in (HERALD_ONCALL_*); off by default.
 	Oncall ExternalOncall
@@ -211,6 +213,7 @@ func Load(lookup Lookup) (Config, error) {
 	}
 	p.checkSMTP(c)
 	p.twilio(c)
+	c.Web = p.web(c.Embedded())
 	if k := c.AdminAPIKey; k != "" && len(k) < 32 {
 		p.fail("HERALD_ADMIN_API_KEY", "at least 32 characters (e.g. openssl rand -hex 32)")
 	}

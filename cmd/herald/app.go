@@ -262,7 +262,11 @@ func (a *App) wire(ctx context.Context, clock models.Clock, o BuildOptions) erro
 		DeadMan:  a.deadman,
 		OnCall:   notifications.OnCallViews{Store: a.Store},
 	})
-	return nil
+	webUI, err := a.webUI(webUIDeps{app: a, clock: clock})
+	if err != nil {
+		return err
+	}
+	return webUI.Register(a.Echo)
 }
 
 // pagingBusy reports whether the engine or the alert intake did work in
@@ -411,6 +415,7 @@ func (a *App) Serve(ctx context.Context) error {
 	errc := make(chan error, 1)
 	go func() { errc <- srv.ListenAndServe() }()
 	a.log.Info("herald listening", "addr", a.cfg.Addr, "base_url", a.cfg.BaseURL, "store", a.db.Dialector.Name(), "slack_dry_run", a.cfg.DryRunSlack())
+	a.printStartLoginLink(requestCtx)
 
 	var serveErr error
 	select {

@@ -64,6 +64,7 @@ commands:
   apply       apply a YAML file of the paging configuration (people, teams, plans, services, schedules…): apply -f FILE [--prune] [--dry-run]
   export      write the paging configuration as YAML (add --include-secrets for contact destinations)
   integration manage integration keys: integration create|rotate|finish-rotation|revoke NAME [--service S ...] [--quota N], integration list
+  login-link  print a one-time web UI sign-in link: login-link --as NAME [--role admin] or --slack USER_ID
   bench       benchmark harnesses: bench engine [--scenario burst|steady|claim|replicas|all] (see bench engine -h)
   version     print the version, commit and build date
 
@@ -97,6 +98,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return benchCommand(ctx, args, stdout, stderr)
 	case "integration":
 		return integrationCommand(ctx, args, stdout, stderr)
+	case "login-link":
+		return loginLinkCommand(ctx, args, stdout, stderr)
 	case "version", "--version", "-v":
 		fmt.Fprintln(stdout, versionLine(version, commit, buildDate, buildInfo()))
 		return nil
