@@ -22,7 +22,9 @@ type webUIDeps struct {
 // webUI builds the signed-in web UI. This is the one list of its pages.
 func (a *App) webUI(d webUIDeps) (*ui.Server, error) {
 	cfg := a.cfg
-	pages := []ui.Page{}
+	pages := []ui.Page{
+		ui.AuditPages{Audit: a.Store},
+	}
 	return ui.New(ui.Options{
 		Auth: a.Store, Clock: d.clock, Log: a.log, BaseURL: cfg.BaseURL, SessionTTL: cfg.Web.SessionTTL,
 		OIDC: oidcProviders(cfg.Web), AdminSubjects: cfg.Web.Admins,
