@@ -24,6 +24,7 @@ func (a *App) webUI(d webUIDeps) (*ui.Server, error) {
 	cfg := a.cfg
 	pages := []ui.Page{
 		ui.AuditPages{Audit: a.Store},
+		ui.AnalyticsPages{Store: a.Store},
 	}
 	return ui.New(ui.Options{
 		Auth: a.Store, Clock: d.clock, Log: a.log, BaseURL: cfg.BaseURL, SessionTTL: cfg.Web.SessionTTL,

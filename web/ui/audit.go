@@ -29,9 +29,9 @@ func (p AuditPages) Mount(r *Router) {
 }
 
 type auditRow struct {
-	At                                     Time
+	At                                    Time
 	Actor, Action, Subject, Before, After string
-	Incident                               int64
+	Incident                              int64
 }
 
 type auditView struct {

@@ -36,6 +36,7 @@ func templateFuncs() template.FuncMap {
 			}
 			return Time{}
 		},
+		"dur":      humanDuration,
 		"join":     strings.Join,
 		"query":    url.QueryEscape,
 		"add":      func(a, b int) int { return a + b },
@@ -143,4 +144,18 @@ func (s *Server) render(c *Ctx, code int, page, title string, data any) error {
 func etagOf(body []byte) string {
 	sum := sha256.Sum256(body)
 	return `"` + hex.EncodeToString(sum[:8]) + `"`
+}
+
+// humanDuration is a duration for people: "45s", "12m", "3h 20m", "2d 4h".
+func humanDuration(d time.Duration) string {
+	switch {
+	case d < time.Minute:
+		return fmt.Sprintf("%ds", int(d.Seconds()))
+	case d < time.Hour:
+		return fmt.Sprintf("%dm", int(d.Minutes()))
+	case d < 48*time.Hour:
+		return fmt.Sprintf("%dh %dm", int(d.Hours()), int(d.Minutes())%60)
+	default:
+		return fmt.Sprintf("%dd %dh", int(d.Hours())/24, int(d.Hours())%24)
+	}
 }
