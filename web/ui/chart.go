@@ -50,7 +50,7 @@ func fmtValue(v float64, unit string) string {
 	case v >= 100 || v == math.Trunc(v):
 		return strconv.FormatFloat(v, 'f', 0, 64) + unit
 	default:
-		return strconv.FormatFloat(v, 'f', 1, 64) + unit
+		return strconv.FormatFloat(v, 'g', 3, 64) + unit
 	}
 }
 
