@@ -391,6 +391,7 @@ func (a *App) Serve(ctx context.Context) error {
 	go a.pruneReceipts(workCtx)
 	go a.deadman.Run(workCtx)
 	go a.pruneClaimTokens(workCtx)
+	go a.pruneWebSessions(workCtx)
 	if a.synced != nil {
 		go a.synced.Run(workCtx, time.Minute, a.log)
 	}

@@ -31,3 +31,24 @@ func (a *App) pruneClaimTokens(ctx context.Context) {
 		}
 	}
 }
+
+// pruneWebSessions deletes expired web sessions and old login links, at
+// once and then hourly. Every replica runs it; the delete is idempotent.
+func (a *App) pruneWebSessions(ctx context.Context) {
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		n, err := a.Store.PruneWebSessions(ctx)
+		switch {
+		case err != nil && ctx.Err() == nil:
+			a.log.WarnContext(ctx, "pruning web sessions", "err", err)
+		case n > 0:
+			a.log.DebugContext(ctx, "pruned web sessions and login links", "count", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
