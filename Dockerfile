@@ -2,7 +2,9 @@
 # Herald: a static binary on a distroless, non-root base (no shell, no
 # package manager). Build with `make docker`, or `docker compose up --build`.
 
-FROM golang:1.26 AS build
+# The Go of the Makefile's GOTOOLCHAIN (cmd/herald/dockerfile_go_test.go
+# keeps the two equal): go1.26.8 calls fixed standard-library vulnerabilities.
+FROM golang:1.27.3 AS build
 WORKDIR /src
 # Modules first, so a code change does not download them again; the cache
 # mounts keep modules and compiled packages between builds.

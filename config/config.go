@@ -91,6 +91,8 @@ type Config struct {
 	// ClaimLinkSecret signs the claim links in e-mailed pages
 	// (HERALD_CLAIM_LINK_SECRET); embedded mode generates one when empty.
 	ClaimLinkSecret string
+	// Tracing is OpenTelemetry tracing (HERALD_OTEL_*); off by default.
+	Tracing Tracing
 }
 
 // Defaults documented in .env.example; keep the two in step.
@@ -184,6 +186,7 @@ func Load(lookup Lookup) (Config, error) {
 		SMTPFrom:             p.str("SMTP_FROM", ""),
 		SMTPTLS:              p.oneOf("SMTP_TLS", DefaultSMTPTLS, "starttls", "opportunistic", "tls", "none"),
 		ClaimLinkSecret:      p.str("HERALD_CLAIM_LINK_SECRET", ""),
+		Tracing:              p.tracing(),
 	}
 	if !strings.HasSuffix(c.SlackAPIURL, "/") {
 		c.SlackAPIURL += "/"

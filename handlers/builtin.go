@@ -82,6 +82,7 @@ func RegisterBuiltins(reg *bot.Registries, d Deps) error {
 		reg.Commands.Register(rolesCommand(d)),
 		reg.Commands.Register(roleCommand(d)),
 		reg.Commands.Register(oncallCommand(d)),
+		reg.Commands.Register(loginCommand(d)),
 		reg.Actions.Register(setTextButton(d, summaryField)),
 		reg.Actions.Register(setTextButton(d, impactField)),
 		reg.Actions.Register(cancelButton(d)),

@@ -158,6 +158,10 @@ type Deps struct {
 	OnCall      OnCallStore
 	OnCallCache OnCallCache
 
+	// LoginLinks issues the web sign-in links `@incident login` DMs; nil:
+	// the web pages are not offered.
+	LoginLinks LoginLinker
+
 	// Reminders are the recurring notifications new and re-opened
 	// incidents get (declared in Slack or raised by the intake).
 	// RegisterBuiltins fills it from the registries when nil; set it

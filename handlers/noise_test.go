@@ -2,7 +2,6 @@ package handlers_test
 
 import (
 	"context"
-	"io"
 	"log/slog"
 	"strconv"
 	"strings"
@@ -12,6 +11,7 @@ import (
 	"github.com/heraldhq/herald/handlers"
 	"github.com/heraldhq/herald/internal/fakeclock"
 	"github.com/heraldhq/herald/internal/testdb"
+	"github.com/heraldhq/herald/internal/testlog"
 	"github.com/heraldhq/herald/models"
 	"github.com/heraldhq/herald/notifications"
 )
@@ -60,8 +60,6 @@ maintenance:
     cancel_pending: true
 `
 
-var quietLog = slog.New(slog.NewTextHandler(io.Discard, nil))
-
 // noiseFixture is a database with the configuration above, a real engine
 // (console vendor), the intake with maintenance windows, and heartbeats.
 type noiseFixture struct {
@@ -75,13 +73,15 @@ type noiseFixture struct {
 	maint  *handlers.Maintenance
 	beats  *handlers.Heartbeats
 	prom   *models.Integration
+	log    *slog.Logger // teed to the suite log scan (internal/testlog)
 }
 
 func newNoiseFixture(t *testing.T, dialect string) *noiseFixture {
 	t.Helper()
 	clock := fakeclock.New(noiseT0)
 	db := testdb.New(t, dialect, clock)
-	f := &noiseFixture{t: t, ctx: context.Background(), db: db, clock: clock}
+	quietLog := testlog.Logger(t)
+	f := &noiseFixture{t: t, ctx: context.Background(), db: db, clock: clock, log: quietLog}
 	c, err := notifications.ParseCatalog([]byte(noiseConfig))
 	if err != nil {
 		t.Fatal(err)
@@ -278,8 +278,8 @@ func TestMaintenanceCancelPending(t *testing.T) {
 // TestNoiseControlLease: one replica runs the checks at a time.
 func TestNoiseControlLease(t *testing.T) {
 	f := newNoiseFixture(t, models.DialectSQLite)
-	a := &handlers.NoiseControl{Maintenance: f.maint, Heartbeats: f.beats, Leases: f.db.Store, Owner: "a", Log: quietLog}
-	b := &handlers.NoiseControl{Maintenance: f.maint, Heartbeats: f.beats, Leases: f.db.Store, Owner: "b", Log: quietLog}
+	a := &handlers.NoiseControl{Maintenance: f.maint, Heartbeats: f.beats, Leases: f.db.Store, Owner: "a", Log: f.log}
+	b := &handlers.NoiseControl{Maintenance: f.maint, Heartbeats: f.beats, Leases: f.db.Store, Owner: "b", Log: f.log}
 	for i, tt := range []struct {
 		n       *handlers.NoiseControl
 		advance time.Duration

@@ -72,7 +72,7 @@ func (d Deps) actor(ctx context.Context, slackUserID string) (*models.ExternalUs
 }
 
 func idOf(u *models.ExternalUser) *string {
-	if u == nil {
+	if u == nil || u.ID == "" { // "": a web user without Slack (WebActor)
 		return nil
 	}
 	return &u.ID
@@ -93,6 +93,9 @@ func (d Deps) change(ctx context.Context, incidentID int64, actor *models.Extern
 func mention(u *models.ExternalUser) string {
 	if u == nil {
 		return "nobody"
+	}
+	if u.SlackUserID == "" { // a web user without Slack (WebActor)
+		return u.DisplayName
 	}
 	return "<@" + u.SlackUserID + ">"
 }

@@ -68,6 +68,7 @@ var storedModels = []any{
 	&models.OncallAnnouncement{},
 	&models.OncallSummary{},
 	&models.CalendarToken{},
+	&models.IncidentReview{},
 }
 
 // nullableTypes scan SQL NULL without error.

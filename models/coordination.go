@@ -141,6 +141,9 @@ func (s *Store) ChangeIncident(ctx context.Context, id int64, actorID *string, a
 }
 
 func (s *Store) addAudit(ctx context.Context, e AuditEntry) error {
+	if e.Actor == "" {
+		e.Actor = auditActorFrom(ctx) // a web user (WithAuditActor)
+	}
 	if err := s.db.WithContext(ctx).Create(&e).Error; err != nil {
 		return fmt.Errorf("writing audit entry: %w", err)
 	}

@@ -8,6 +8,8 @@ import (
 
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
+
+	"github.com/heraldhq/herald/internal/traceparent"
 )
 
 // Escalation states.
@@ -51,6 +53,9 @@ type Escalation struct {
 	LeaseUntil    *time.Time
 	// FirstPageAt is when a vendor first accepted one of its pages.
 	FirstPageAt *time.Time
+	// TraceParent is the W3C traceparent of the request that started it
+	// (nil with tracing off): its checks continue that trace.
+	TraceParent *string
 	CreatedAt   time.Time
 	UpdatedAt   time.Time
 }
@@ -98,6 +103,9 @@ type Message struct {
 	// TakenOver is set when the message was re-queued because its sender
 	// stopped mid-send: the vendor may already have it. Never cleared.
 	TakenOver bool
+	// TraceParent is the W3C traceparent of the check or request that
+	// planned it (nil with tracing off): its sends continue that trace.
+	TraceParent *string
 }
 
 // MessageChange is one line of a message's append-only history.
@@ -126,10 +134,10 @@ func (s *Store) StartEscalationAt(ctx context.Context, incidentID, planVersionID
 	// One statement, the application copied from the incident: this is on
 	// the path of every alert.
 	var out []Escalation
-	err := s.db.WithContext(ctx).Raw(`INSERT INTO escalations (incident_id, plan_version_id, application, state, step, step_started_at, next_check_at, claimed_by, created_at, updated_at)
-		SELECT id, ?, CASE WHEN application <> '' THEN application ELSE source END, ?, 0, ?, ?, '', ?, ?
+	err := s.db.WithContext(ctx).Raw(`INSERT INTO escalations (incident_id, plan_version_id, application, state, step, step_started_at, next_check_at, claimed_by, trace_parent, created_at, updated_at)
+		SELECT id, ?, CASE WHEN application <> '' THEN application ELSE source END, ?, 0, ?, ?, '', ?, ?, ?
 		FROM incidents WHERE id = ?
-		ON CONFLICT DO NOTHING RETURNING *`, planVersionID, EscalationActive, start, start, now, now, incidentID).Scan(&out).Error
+		ON CONFLICT DO NOTHING RETURNING *`, planVersionID, EscalationActive, start, start, traceparent.Ptr(ctx), now, now, incidentID).Scan(&out).Error
 	if err != nil {
 		return nil, fmt.Errorf("starting escalation: %w", err)
 	}
@@ -219,6 +227,7 @@ func (s *Store) QueueMessages(ctx context.Context, msgs []Message) error {
 	if len(msgs) == 0 {
 		return nil
 	}
+	stampTraceParent(ctx, msgs)
 	if err := s.db.WithContext(ctx).Create(&msgs).Error; err != nil {
 		return fmt.Errorf("queueing messages: %w", err)
 	}

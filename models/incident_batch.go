@@ -75,6 +75,7 @@ func (b *IncidentBatcher) CreateIncident(ctx context.Context, n NewIncident) (*I
 	if err := n.validate(); err != nil {
 		return nil, false, err
 	}
+	n.keepTrace(ctx) // the batch commits under a context of its own
 	r := &createRequest{ctx: ctx, n: n, done: make(chan struct{})}
 	select {
 	case b.reqs <- r:

@@ -55,6 +55,10 @@ type NewEscalation struct {
 	// Started is set by the store: false when the plan has no published
 	// version (the incident is stored, nobody is paged).
 	Started bool
+	// TraceParent is the W3C traceparent of the request that raised the
+	// incident ("": the creating context's, if any), stored with the
+	// escalation so the engine continues the request's trace.
+	TraceParent string
 }
 
 // validate normalises and checks what every creation path requires.
@@ -304,7 +308,7 @@ func (s *Store) startEscalations(ctx context.Context, incs []*Incident, escs []*
 			start = now
 		}
 		rows = append(rows, Escalation{IncidentID: incs[i].ID, PlanVersionID: versions[j].VersionID, Application: incs[i].FairnessKey(),
-			State: EscalationActive, StepStartedAt: start, NextCheckAt: &start, CreatedAt: now, UpdatedAt: now})
+			State: EscalationActive, StepStartedAt: start, NextCheckAt: &start, TraceParent: e.traceParent(ctx), CreatedAt: now, UpdatedAt: now})
 		e.Started = true
 		if e.WakeChannel != "" {
 			wake = e.WakeChannel

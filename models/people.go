@@ -90,8 +90,8 @@ type Plan struct {
 	UpdatedAt     time.Time
 }
 
-// PlanVersion is an immutable published plan: running escalations keep the
-// version they started with.
+// PlanVersion is an immutable plan version (published, or a web UI draft):
+// running escalations keep the version they started with.
 type PlanVersion struct {
 	ID         int64
 	PlanID     string
@@ -99,6 +99,9 @@ type PlanVersion struct {
 	Definition string // JSON of PlanDefinition
 	CreatedBy  string
 	CreatedAt  time.Time
+	// Draft is a version saved in the web UI and not yet published; it
+	// never becomes active until it is.
+	Draft bool
 }
 
 // PlanDefinition is the content of a plan version.

@@ -172,7 +172,9 @@ var errDryRun = errors.New("dry run")
 // (with their contact methods and priority preferences), teams (members,
 // manager, static on-call), templates and plans. A plan whose steps changed
 // gets a new version, which becomes the active one. Applying the same
-// catalog twice changes nothing the second time.
+// catalog twice changes nothing the second time. A person declared without
+// a contacts (priorities) key keeps the contact methods (global priority
+// preferences) the database has: people set those on the web UI.
 //
 // The catalog is validated first against what the database holds; with
 // any problem (an Errors) nothing is written.
@@ -558,15 +560,23 @@ func (a *applier) person(have *dbPerson, spec PersonSpec) error {
 			}
 		}
 	}
-	contacts, err := a.contacts(have, spec.Contacts)
-	if err != nil {
-		return err
+	// No contacts (priorities) key: the person's contact methods (global
+	// preferences) stay as they are, whatever was set on the web UI.
+	var contacts string
+	if spec.Contacts != nil {
+		var err error
+		if contacts, err = a.contacts(have, spec.Contacts); err != nil {
+			return err
+		}
 	}
-	want := map[string]PriorityModes{"": spec.Priorities}
+	want := map[string]PriorityModes{}
 	for app, p := range spec.ApplicationPriorities {
 		want[app] = p
 	}
-	prefs, err := a.prefs(have, want)
+	if spec.Priorities != nil {
+		want[""] = spec.Priorities
+	}
+	prefs, err := a.prefs(have, want, spec.Priorities != nil)
 	if err != nil {
 		return err
 	}
@@ -663,12 +673,14 @@ func (a *applier) contacts(have *dbPerson, want []ContactSpec) (string, error) {
 }
 
 // prefs makes a person's priority preferences (application "" is the
-// global one) the declared ones.
-func (a *applier) prefs(have *dbPerson, want map[string]PriorityModes) (bool, error) {
+// global one) the declared ones; without global, the global ones stay.
+func (a *applier) prefs(have *dbPerson, want map[string]PriorityModes, global bool) (bool, error) {
 	changed := false
 	apps := map[string]bool{}
 	for app := range have.prefs {
-		apps[app] = true
+		if app != "" || global {
+			apps[app] = true
+		}
 	}
 	for app := range want {
 		apps[app] = true
@@ -963,7 +975,11 @@ func Export(ctx context.Context, store *models.Store, o ExportOptions) (*Catalog
 	c := &Catalog{}
 	for _, name := range sortedNames(st.people) {
 		p := st.people[name]
-		spec := PersonSpec{Name: name, FullName: p.row.FullName, SlackID: deref(p.row.SlackUserID), TimeZone: p.row.TimeZone}
+		// Contacts and priorities are written even when empty (contacts: [],
+		// priorities: {}): the export is the whole configuration, and a
+		// left-out key would leave the database's alone.
+		spec := PersonSpec{Name: name, FullName: p.row.FullName, SlackID: deref(p.row.SlackUserID), TimeZone: p.row.TimeZone,
+			Contacts: []ContactSpec{}, Priorities: PriorityModes{}}
 		if !p.row.Active {
 			inactive := false
 			spec.Active = &inactive

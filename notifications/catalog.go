@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"net/mail"
 	"regexp"
 	"slices"
 	"sort"
@@ -45,14 +44,18 @@ type PersonSpec struct {
 	// Active false keeps the person but pages them no more; omitted is true.
 	Active *bool `yaml:"active,omitempty"`
 	// Contacts are the person's contact methods, all of them: one the
-	// database has and the file does not is removed.
-	Contacts []ContactSpec `yaml:"contacts,omitempty"`
+	// database has and the file does not is removed. Nil (no contacts key)
+	// leaves the person's contact methods alone: people add and verify
+	// phones on the web UI. Empty but not nil (contacts: []) removes them.
+	Contacts []ContactSpec `yaml:"contacts,omitzero"`
 	// Priorities are the modes used at each priority; a priority left out
-	// uses DefaultModes.
-	Priorities PriorityModes `yaml:"priorities,omitempty"`
+	// uses DefaultModes. Nil (no priorities key) leaves the person's global
+	// preferences alone, as Contacts; empty (priorities: {}) removes them.
+	Priorities PriorityModes `yaml:"priorities,omitzero"`
 	// ApplicationPriorities override Priorities for the pages of one
 	// application (integration): application → priority → modes. A
-	// priority an application leaves out uses the global preference.
+	// priority an application leaves out uses the global preference. Only
+	// files set them, so the file's are always the whole list.
 	ApplicationPriorities map[string]PriorityModes `yaml:"application_priorities,omitempty"`
 }
 
@@ -225,6 +228,7 @@ func ParseCatalog(data []byte) (c *Catalog, err error) {
 	if err := yaml.NodeToValue(docs[0].Body, c, yaml.DisallowUnknownField()); err != nil {
 		return nil, fmt.Errorf("invalid YAML: %s", yaml.FormatError(err, false, false))
 	}
+	markDeclaredKeys(docs[0].Body, c)
 	return c, nil
 }
 
@@ -450,6 +454,12 @@ func (v *validator) person(i int) {
 	if p.SlackID != "" {
 		reachable[string(ModeSlack)] = true
 	}
+	if p.Contacts == nil {
+		// The database's contact methods stay, unknown here: warn of none.
+		for _, m := range Modes {
+			reachable[string(m)] = true
+		}
+	}
 	type key struct{ mode, dest string }
 	seen := map[key]int{}
 	for j, cm := range p.Contacts {
@@ -552,29 +562,15 @@ func (v *validator) mode(path, m string) bool {
 // destination checks a contact's destination. Messages never repeat it:
 // destinations stay out of logs, CI output included.
 func (v *validator) destination(path string, m Mode, dest string) bool {
-	ok := true
-	switch {
-	case dest == "":
-		v.errs.add(path, "required")
-		return false
-	case dest == Redacted:
+	if dest == Redacted {
 		v.errs.add(path, "%s is a placeholder of `herald export` (run without --include-secrets): write the real destination", Redacted)
 		return false
-	case m == ModeSMS || m == ModeCall:
-		if ok = e164Pattern.MatchString(dest); !ok {
-			v.errs.add(path, "not a phone number in E.164 form (like +447700900123: a plus, the country code, no spaces)")
-		}
-	case m == ModeEmail:
-		a, err := mail.ParseAddress(dest)
-		if ok = err == nil && a.Name == "" && a.Address == dest && strings.Contains(dest, "@"); !ok {
-			v.errs.add(path, "not a valid e-mail address (like alice@example.com)")
-		}
-	case m == ModeSlack:
-		if ok = slackUserPattern.MatchString(dest); !ok {
-			v.errs.add(path, "not a Slack user id (like U0123ABCD)")
-		}
 	}
-	return ok
+	if err := CheckDestination(m, dest); err != nil && (dest == "" || validMode(m)) {
+		v.errs.add(path, "%s", err.Error())
+		return false
+	}
+	return true
 }
 
 func (v *validator) team(i int) {

@@ -448,6 +448,7 @@ func FuzzParseCatalog(f *testing.F) {
 		"plans:\n  - name: p\n    steps: [{notifications: [{role: user, target: a, priority: low, wait: 0x10, repeat: .inf}]}]\n",
 		"people: &x\n  - *x\n", "people:\n  ! 00000000000000000", "teams:\n  - oncall: ~\n", "a: b\n---\nc: d\n",
 		"templates:\n  - {name: t, modes: {sms: [1]}}\n",
+		"people:\n  - name: a\n    contacts:\n    priorities:\n  - {name: b, contacts: [], priorities: {}}\n  - name: c\n",
 	} {
 		f.Add([]byte(s))
 	}
@@ -482,6 +483,14 @@ func FuzzParseCatalog(f *testing.F) {
 		}
 		if _, err := back.Validate(nil); err != nil {
 			t.Fatalf("read back invalid: %v\n%s", err, out)
+		}
+		// A key left out stays left out, a key written stays written: the
+		// one means "keep the database's", the other "the file's".
+		for i, p := range c.People {
+			q := back.People[i]
+			if (p.Contacts == nil) != (q.Contacts == nil) || (p.Priorities == nil) != (q.Priorities == nil) {
+				t.Fatalf("people[%d] keys changed on the way back: %#v, %#v\n%s", i, p, q, out)
+			}
 		}
 	})
 }

@@ -94,7 +94,7 @@ func TestDeadManSelfPage(t *testing.T) {
 		if !f.deadManTick(d) {
 			t.Fatal("no test page for the second period")
 		}
-		for range 5 {
+		for range 12 { // every attempt (about 4.5 minutes of retries)
 			f.tick()
 			f.clock.Advance(time.Minute)
 		}

@@ -12,6 +12,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/heraldhq/herald/models"
 )
 
@@ -56,6 +58,12 @@ type Alerter interface {
 	Alert(ctx context.Context, incidentID int64, text string)
 }
 
+// DefaultMaxAttempts is how often a page is tried before it fails. The
+// n-th retry waits n²·5 s (5, 20, 45, 80, 125 s): a page is tried for
+// about four and a half minutes, so a vendor down or hanging for a minute
+// or two still delivers it, while the plan's next steps go on meanwhile.
+const DefaultMaxAttempts = 6
+
 // EngineOptions tunes the engine.
 type EngineOptions struct {
 	Owner string // this replica, written on leases
@@ -66,18 +74,18 @@ type EngineOptions struct {
 	CheckConcurrency int
 	// SendDeadline is how long a message may stay "sending" without its
 	// sender renewing the lease before another replica assumes the sender
-	// died (default 5 s; leases are renewed every third of it, so a slow
+	// died (default 4 s; leases are renewed every third of it, so a slow
 	// vendor does not matter, and a dead replica's pages move again within
-	// seconds).
+	// 5 s: what is left of its lease, then at most one 1 s sweep).
 	SendDeadline time.Duration
 	// VendorTimeout bounds one vendor call (default 10 s).
 	VendorTimeout time.Duration
 	// CheckLease is how long a replica holds the escalations it checks
-	// (default 5 s; a batch of checks takes milliseconds), so a dead
-	// replica's escalations are taken over within seconds. A check that
+	// (default 4 s; a batch of checks takes milliseconds), so a dead
+	// replica's escalations are taken over within 5 s. A check that
 	// outlives its lease is thrown away, never stored twice.
 	CheckLease time.Duration
-	// MaxAttempts per message before it fails (default 3).
+	// MaxAttempts per message before it fails (DefaultMaxAttempts).
 	MaxAttempts int
 	// Sweep is the safety-net poll when nothing wakes the engine (1 s).
 	Sweep time.Duration
@@ -96,6 +104,8 @@ type EngineOptions struct {
 	// Gate, when set, can stop this replica from leasing paging work (a
 	// rolling upgrade: an old binary stands by once the schema is newer).
 	Gate WorkGate
+	// Tracer traces checks and vendor attempts (tracing.go); nil: none.
+	Tracer trace.TracerProvider
 }
 
 // Rate is at most Count sends Per fixed window; a zero Count or Per is no
@@ -141,6 +151,7 @@ type Engine struct {
 	lastBusy atomic.Int64 // when a pass last found work (Unix ns)
 
 	metrics    Metrics
+	tracer     trace.Tracer // noop without EngineOptions.Tracer
 	firstPages bool         // record first pages (Metrics was set)
 	passes     enginePasses // when each loop last finished a pass
 }
@@ -154,16 +165,16 @@ func NewEngine(store EngineStore, vendors *Vendors, roles RoleResolver, alerter 
 		o.CheckConcurrency = 8
 	}
 	if o.SendDeadline <= 0 {
-		o.SendDeadline = 5 * time.Second
+		o.SendDeadline = 4 * time.Second
 	}
 	if o.VendorTimeout <= 0 {
 		o.VendorTimeout = 10 * time.Second
 	}
 	if o.CheckLease <= 0 {
-		o.CheckLease = 5 * time.Second
+		o.CheckLease = 4 * time.Second
 	}
 	if o.MaxAttempts <= 0 {
-		o.MaxAttempts = 3
+		o.MaxAttempts = DefaultMaxAttempts
 	}
 	if o.Sweep <= 0 {
 		o.Sweep = time.Second
@@ -175,7 +186,7 @@ func NewEngine(store EngineStore, vendors *Vendors, roles RoleResolver, alerter 
 	return &Engine{store: store, vendors: vendors, roles: roles, alerter: alerter, clock: clock, log: log, opts: o,
 		templates: &templates{src: store, clock: clock},
 		wakeEsc:   make(chan struct{}, 1), wakeSend: make(chan struct{}, 1),
-		metrics: metrics, firstPages: o.Metrics != nil}
+		metrics: metrics, tracer: newTracer(o.Tracer), firstPages: o.Metrics != nil}
 }
 
 // Wake makes the engine look for work now (new escalations, new messages).
@@ -421,7 +432,7 @@ func (e *Engine) EscalateDue(ctx context.Context) (int, error) {
 			wg.Add(1)
 			go func(i int) {
 				defer func() { <-sem; wg.Done() }()
-				r, err := e.check(ctx, b, &due[i])
+				r, err := e.tracedCheck(ctx, b, &due[i])
 				if err != nil {
 					e.log.ErrorContext(ctx, "checking escalation", "escalation", due[i].ID, "err", err)
 					return

@@ -60,7 +60,7 @@ func (e *Engine) SendDue(ctx context.Context) (int, error) {
 			wg.Add(1)
 			go func() {
 				defer func() { <-sem; wg.Done() }()
-				e.send(context.WithoutCancel(ctx), group)
+				e.send(sendContext(context.WithoutCancel(ctx), &group[0]), group)
 			}()
 			handled += len(group)
 		}
@@ -173,7 +173,8 @@ func (e *Engine) deliveryBudget(m *models.Message) time.Duration {
 // deliver tries each vendor of the mode in order until one accepts.
 // batch, when set, is the text of a batched page that m leads. permanent
 // reports a failure that retrying cannot fix (no destination, no vendor
-// for the mode).
+// for the mode, every vendor rejected the message itself: an error with a
+// Rejected() bool method saying so, like Twilio's invalid number).
 func (e *Engine) deliver(ctx context.Context, m *models.Message, batch *Message) (o models.MessageOutcome, permanent bool) {
 	dest, err := e.destination(ctx, m)
 	if err != nil {
@@ -198,9 +199,11 @@ func (e *Engine) deliver(ctx context.Context, m *models.Message, batch *Message)
 		return models.MessageOutcome{Status: models.MessageFailed, Error: err.Error(), Detail: err.Error()}, true
 	}
 	var failures []string
+	rejected := true // by every vendor: retrying cannot help
 	for _, v := range vendors {
 		if ctx.Err() != nil {
 			failures = append(failures, v.Name()+": not tried, out of time for this attempt")
+			rejected = false
 			continue
 		}
 		vctx, cancel := context.WithTimeout(ctx, e.opts.VendorTimeout)
@@ -212,7 +215,7 @@ func (e *Engine) deliver(ctx context.Context, m *models.Message, batch *Message)
 			cancel() // a taken-over page the vendor already had
 			return alreadySentOutcome(v.Name(), id), false
 		}
-		id, err := v.Send(vctx, out)
+		id, err := e.tracedSend(vctx, v, m, out)
 		cancel()
 		if err == nil {
 			e.metrics.PageAttempt(m.Mode, v.Name(), PageAccepted)
@@ -220,9 +223,13 @@ func (e *Engine) deliver(ctx context.Context, m *models.Message, batch *Message)
 		}
 		e.metrics.PageAttempt(m.Mode, v.Name(), PageFailed)
 		failures = append(failures, v.Name()+": "+err.Error())
+		var rj interface{ Rejected() bool }
+		if !errors.As(err, &rj) || !rj.Rejected() {
+			rejected = false
+		}
 	}
 	msg := fmt.Sprintf("every %s vendor failed: %v", m.Mode, failures)
-	return models.MessageOutcome{Status: models.MessageFailed, Error: msg, Detail: msg}, false
+	return models.MessageOutcome{Status: models.MessageFailed, Error: msg, Detail: msg}, rejected
 }
 
 // lookupDestination finds where a message goes: the person's Slack id for

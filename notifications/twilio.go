@@ -119,7 +119,7 @@ func newTwilio(c TwilioConfig, mode Mode, name string) (*Twilio, error) {
 		t.api = u
 	}
 	if t.transport == nil {
-		t.transport = c.HTTP.NewTransport()
+		t.transport = c.HTTP.RoundTripper()
 	}
 	if t.log == nil {
 		t.log = slog.Default()
@@ -168,6 +168,20 @@ func (e *TwilioError) Error() string {
 // this is for callers and logs.
 func (e *TwilioError) Temporary() bool {
 	return e.Status >= 500 || e.Status == http.StatusTooManyRequests
+}
+
+// Rejected reports whether Twilio refused the message itself (an invalid
+// or unreachable number, a number that texted STOP): sending it again
+// cannot work, so the engine fails the page at once and alerts.
+func (e *TwilioError) Rejected() bool {
+	if e.Status < 400 || e.Status >= 500 || e.Status == http.StatusTooManyRequests {
+		return false
+	}
+	switch e.Code {
+	case 21211, 21217, 21401, 21610, 21614:
+		return true
+	}
+	return false
 }
 
 // twilioCodes explains the codes a pager hits most.

@@ -222,13 +222,14 @@ func TestTwilioErrors(t *testing.T) {
 		msg       string
 		plain     bool
 		temporary bool
+		rejected  bool // the message itself is refused: no retry
 		want      []string
 	}{
-		{"invalid number", 400, 21211, "The 'To' number " + twTo + " is not a valid phone number.", false, false, []string{"21211", "invalid 'To' phone number", "HTTP 400", "[number]"}},
-		{"unsubscribed", 400, 21610, "Attempt to send to unsubscribed recipient", false, false, []string{"21610", "STOP"}},
-		{"rate limited", 429, 20429, "Too Many Requests", false, true, []string{"20429", "HTTP 429"}},
-		{"server error", 500, 20500, "Internal Server Error", false, true, []string{"20500", "HTTP 500"}},
-		{"proxy page", 502, 0, "", true, true, []string{"HTTP 502"}},
+		{"invalid number", 400, 21211, "The 'To' number " + twTo + " is not a valid phone number.", false, false, true, []string{"21211", "invalid 'To' phone number", "HTTP 400", "[number]"}},
+		{"unsubscribed", 400, 21610, "Attempt to send to unsubscribed recipient", false, false, true, []string{"21610", "STOP"}},
+		{"rate limited", 429, 20429, "Too Many Requests", false, true, false, []string{"20429", "HTTP 429"}},
+		{"server error", 500, 20500, "Internal Server Error", false, true, false, []string{"20500", "HTTP 500"}},
+		{"proxy page", 502, 0, "", true, true, false, []string{"HTTP 502"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -242,8 +243,8 @@ func TestTwilioErrors(t *testing.T) {
 				if !errors.As(err, &te) {
 					t.Fatalf("%s: err = %v, want a *TwilioError", v.Name(), err)
 				}
-				if te.Status != tc.status || te.Code != tc.code || te.Temporary() != tc.temporary {
-					t.Errorf("%s: %+v temporary=%v", v.Name(), te, te.Temporary())
+				if te.Status != tc.status || te.Code != tc.code || te.Temporary() != tc.temporary || te.Rejected() != tc.rejected {
+					t.Errorf("%s: %+v temporary=%v rejected=%v", v.Name(), te, te.Temporary(), te.Rejected())
 				}
 				for _, w := range tc.want {
 					if !strings.Contains(err.Error(), w) {

@@ -155,22 +155,67 @@ func TestVendorOutageRetriesWithBackoff(t *testing.T) {
 			t.Errorf("timeline notes %q, want one for the first failed attempt", notes)
 		}
 
-		// Longer than three attempts: failed for good, alerted, noted.
+		// Longer than every attempt (about 4.5 minutes): failed for good,
+		// alerted, noted.
 		tw.set("500")
 		f.clock.Advance(2 * time.Minute)
 		inc = f.escalate("long outage", "p")
-		for i := 0; i < 3; i++ {
+		for i := 0; i < 12; i++ {
 			f.tick()
 			f.clock.Advance(time.Minute)
 		}
-		if m := f.messages(inc)[0]; m.Status != models.MessageFailed || m.Attempts != 3 {
+		if m := f.messages(inc)[0]; m.Status != models.MessageFailed || m.Attempts != notifications.DefaultMaxAttempts {
 			t.Fatalf("after a long outage: status %s attempts %d", m.Status, m.Attempts)
 		}
 		if n := f.alerts.count("could not be delivered"); n != 1 {
 			t.Errorf("%d delivery alerts, want 1", n)
 		}
-		if notes := f.vendorFailureNotes(inc); len(notes) != 3 || !strings.Contains(notes[2], "failed for good") {
+		// The attempts fall in different minutes (0, 1, 2, 3, 5, 8): a
+		// line each, the last failed for good.
+		if notes := f.vendorFailureNotes(inc); len(notes) != notifications.DefaultMaxAttempts || !strings.Contains(notes[len(notes)-1], "failed for good") {
 			t.Errorf("timeline notes %q, want one per minute with a failed attempt, the last failed for good", notes)
+		}
+	})
+}
+
+// TestVendorOutageOfAMinuteDelivers is the scenario: the only SMS
+// vendor hangs for 60 s; the retries (5, 20, 45 s apart) outlast it and
+// the page is delivered on the fourth attempt, 70 s after the first.
+func TestVendorOutageOfAMinuteDelivers(t *testing.T) {
+	t.Parallel()
+	forEachDialect(t, func(t *testing.T, f *fixture) {
+		tw := newOutageTwilio(t, f.clock)
+		sms, _ := twilioVendors(t, tw.srv.URL, quiet(t))
+		f.engine = f.newEngine("a", vendorsOf(sms), notifications.EngineOptions{VendorTimeout: 300 * time.Millisecond})
+		alice := f.person("alice")
+		f.contact(alice, notifications.ModeSMS, "+15550001", true)
+		f.plan("p", steps(step(user("alice", "high", 0, 0))))
+		tw.set("hang")
+		start := f.clock.Now()
+		inc := f.escalate("minute outage", "p")
+		for f.clock.Now().Sub(start) < 90*time.Second {
+			if f.clock.Now().Sub(start) >= 60*time.Second {
+				tw.set("") // the vendor is back
+			}
+			f.tick()
+			f.clock.Advance(5 * time.Second)
+		}
+		m := f.messages(inc)[0]
+		if m.Status != models.MessageSent || m.Attempts != 4 {
+			t.Fatalf("status %s attempts %d, want sent on attempt 4", m.Status, m.Attempts)
+		}
+		want := []time.Duration{0, 5 * time.Second, 25 * time.Second, 70 * time.Second}
+		got := tw.requestTimes()
+		if len(got) != len(want) {
+			t.Fatalf("twilio called at %v, want %v", got, want)
+		}
+		for i := range want {
+			if got[i]-got[0] != want[i] {
+				t.Fatalf("twilio called at %v (from the first), want %v", got, want)
+			}
+		}
+		if n := f.alerts.count("could not be delivered"); n != 0 {
+			t.Errorf("%d delivery alerts for a page that was delivered", n)
 		}
 	})
 }

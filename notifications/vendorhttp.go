@@ -4,6 +4,8 @@ import (
 	"net"
 	"net/http"
 	"time"
+
+	"go.opentelemetry.io/otel/trace"
 )
 
 // Defaults of HTTPOptions.
@@ -36,6 +38,8 @@ type HTTPOptions struct {
 	// IdleConnTimeout closes a kept-alive connection unused this long
 	// (default 90 s).
 	IdleConnTimeout time.Duration
+	// Tracer makes each request a client span (RoundTripper); nil: none.
+	Tracer trace.TracerProvider
 }
 
 func (o HTTPOptions) withDefaults() HTTPOptions {

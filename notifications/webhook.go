@@ -30,6 +30,9 @@ const (
 	// WebhookTimestampHeader is the Unix time (seconds) the request was
 	// signed at.
 	WebhookTimestampHeader = "X-Herald-Timestamp"
+	// WebhookIdempotencyHeader carries the payload id on every POST and
+	// status lookup: the same on every retry and resend of a message.
+	WebhookIdempotencyHeader = "Idempotency-Key"
 )
 
 const webhookSignaturePrefix = "sha256="
@@ -70,6 +73,13 @@ type WebhookConfig struct {
 	Name   string // the vendor name; unique among vendors
 	URL    string // http or https
 	Secret string // HMAC key; required
+	// StatusURL, when set, is asked before a message taken over from a
+	// dead sender is sent again: GET StatusURL/<payload id>, signed like
+	// a POST (see FindSent). Empty: taken-over messages are re-sent.
+	StatusURL string
+	// StatusTimeout bounds one status lookup (default 3 s): it comes out
+	// of the send's own time.
+	StatusTimeout time.Duration
 	// Modes the webhook serves; empty means every mode.
 	Modes []Mode
 	// HTTPClient sends the requests. The default, built from HTTP, keeps
@@ -99,7 +109,10 @@ type WebhookConfig struct {
 type Webhook struct {
 	name        string
 	url         string
-	safeURL     string // scheme://host, for errors: the path may hold a token
+	safeURL     string   // scheme://host, for errors: the path may hold a token
+	statusURL   *url.URL // nil: no lookup
+	statusSafe  string
+	statusWait  time.Duration
 	secret      []byte
 	modes       []Mode
 	client      *http.Client
@@ -125,6 +138,17 @@ func NewWebhook(c WebhookConfig) (*Webhook, error) {
 	if c.Secret == "" {
 		return nil, fmt.Errorf("webhook %q: a secret is required", c.Name)
 	}
+	var (
+		statusURL  *url.URL
+		statusSafe string
+	)
+	if c.StatusURL != "" {
+		su, err := url.Parse(c.StatusURL)
+		if err != nil || (su.Scheme != "http" && su.Scheme != "https") || su.Host == "" {
+			return nil, fmt.Errorf("webhook %q: the status URL must be an absolute http(s) URL", c.Name)
+		}
+		statusURL, statusSafe = su, su.Scheme+"://"+su.Host
+	}
 	modes := slices.Clone(c.Modes)
 	if len(modes) == 0 {
 		modes = []Mode{ModeSlack, ModeEmail, ModeSMS, ModeCall}
@@ -141,11 +165,15 @@ func NewWebhook(c WebhookConfig) (*Webhook, error) {
 	w := &Webhook{
 		name: c.Name, url: c.URL, safeURL: u.Scheme + "://" + u.Host, secret: []byte(c.Secret), modes: modes,
 		client: c.HTTPClient, log: c.Log, maxAttempts: c.MaxAttempts, backoff: c.Backoff, maxWait: c.MaxWait,
+		statusURL: statusURL, statusSafe: statusSafe, statusWait: c.StatusTimeout,
 		now: time.Now, sleep: sleepCtx,
+	}
+	if w.statusWait <= 0 {
+		w.statusWait = DefaultWebhookStatusTimeout
 	}
 	if w.client == nil {
 		w.client = &http.Client{
-			Transport:     c.HTTP.NewTransport(),
+			Transport:     c.HTTP.RoundTripper(),
 			Timeout:       c.HTTP.RequestTimeout(),
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 		}
@@ -200,7 +228,7 @@ func (w *Webhook) Send(ctx context.Context, m Message) (string, error) {
 		return "", fmt.Errorf("webhook %q: encoding: %w", w.name, err)
 	}
 	for attempt := 1; ; attempt++ {
-		retryAfter, retry, err := w.post(ctx, body)
+		retryAfter, retry, err := w.post(ctx, p.ID, body)
 		if err == nil {
 			return p.ID, nil
 		}
@@ -226,7 +254,7 @@ func (w *Webhook) Send(ctx context.Context, m Message) (string, error) {
 }
 
 // post makes one attempt. retry reports whether a failure is transient.
-func (w *Webhook) post(ctx context.Context, body []byte) (retryAfter time.Duration, retry bool, err error) {
+func (w *Webhook) post(ctx context.Context, id string, body []byte) (retryAfter time.Duration, retry bool, err error) {
 	if err := ctx.Err(); err != nil {
 		return 0, false, err
 	}
@@ -239,6 +267,7 @@ func (w *Webhook) post(ctx context.Context, body []byte) (retryAfter time.Durati
 	req.Header.Set("User-Agent", "herald")
 	req.Header.Set(WebhookTimestampHeader, ts)
 	req.Header.Set(WebhookSignatureHeader, webhookSignature(w.secret, ts, body))
+	req.Header.Set(WebhookIdempotencyHeader, id)
 	resp, err := w.client.Do(req)
 	if err != nil {
 		if cerr := ctx.Err(); cerr != nil {

@@ -64,7 +64,7 @@ func registerClaimPages(e *echo.Echo, o Options) {
 	if cp.Links == nil || cp.Used == nil || cp.Claimer == nil {
 		panic("web: Options.Claims needs Links, Used and Claimer")
 	}
-	h := &claimHandlers{ClaimPages: *cp, pages: &incidentPages{clock: o.Clock, log: o.Log}}
+	h := &claimHandlers{ClaimPages: *cp, pages: &htmlPages{clock: o.Clock, log: o.Log}}
 	if h.pages.clock == nil {
 		h.pages.clock = models.SystemClock{}
 	}
@@ -73,14 +73,12 @@ func registerClaimPages(e *echo.Echo, o Options) {
 	}
 	e.GET("/claim/:token", h.show)
 	e.POST("/claim/:token", h.claim)
-	if o.Incidents == nil { // the pages' stylesheet
-		e.GET("/static/*", serveStatic)
-	}
+	e.GET("/static/*", serveStatic) // the pages' stylesheet
 }
 
 type claimHandlers struct {
 	ClaimPages
-	pages *incidentPages
+	pages *htmlPages
 }
 
 type claimView struct {

@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/slack-go/slack"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/heraldhq/herald/bot"
 	"github.com/heraldhq/herald/internal/logctx"
@@ -44,8 +45,6 @@ type Options struct {
 	Metrics    *bot.Metrics
 	Log        *slog.Logger
 	Clock      models.Clock
-	// Incidents serves the incident pages (/incidents); nil leaves them out.
-	Incidents IncidentReader
 	// Claims serves the claim links e-mailed pages carry (/claim/<token>);
 	// nil leaves them out.
 	Claims *ClaimPages
@@ -79,6 +78,8 @@ type Options struct {
 	// MaxBodyBytes bounds request bodies (default 1 MiB; Slack's are far
 	// smaller).
 	MaxBodyBytes int64
+	// Tracer makes every request a span (tracing.go); nil: no tracing.
+	Tracer trace.TracerProvider
 }
 
 // DefaultMaxBodyBytes bounds request bodies.
@@ -98,6 +99,9 @@ func New(o Options) *echo.Echo {
 			c.SetRequest(c.Request().WithContext(logctx.With(c.Request().Context(), slog.String("request_id", id))))
 		},
 	}))
+	if o.Tracer != nil {
+		e.Use(traceRequests(o.Tracer))
+	}
 	e.Use(middleware.Recover())
 	e.Use(requestLogger(o.Log))
 	e.Use(securityHeaders)
@@ -116,9 +120,6 @@ func New(o Options) *echo.Echo {
 		}
 		return c.String(http.StatusOK, "ready\n")
 	})
-	if o.Incidents != nil {
-		registerIncidentPages(e, o)
-	}
 	if o.Claims != nil {
 		registerClaimPages(e, o)
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/slack-go/slack"
+	"go.opentelemetry.io/otel/trace"
 	"gorm.io/gorm"
 
 	"github.com/heraldhq/herald/bot"
@@ -51,6 +52,7 @@ type App struct {
 	deadman    *notifications.DeadMan    // HERALD_DEADMAN_* (off: reports enabled false)
 	oncall     *handlers.OncallAnnouncer // on-call handoff posts and summaries (oncall_announce.go)
 	synced     *models.SyncedClock       // the database's clock (PostgreSQL, no test clock); nil otherwise
+	tracing    *tracing                  // HERALD_OTEL_* (tracing.go)
 }
 
 // BuildOptions are the seams tests use; production passes the zero value.
@@ -58,6 +60,8 @@ type BuildOptions struct {
 	Clock           models.Clock
 	SlackHTTPClient *http.Client
 	Metrics         *prometheus.Registry
+	// Tracer replaces the HERALD_OTEL_* tracer provider (tests).
+	Tracer trace.TracerProvider
 }
 
 // Build opens the database, migrates it, and wires every registry, handler
@@ -81,7 +85,12 @@ func Build(ctx context.Context, cfg config.Config, log *slog.Logger, o BuildOpti
 		}
 		clock = app.synced
 	}
+	if err := app.setUpTracing(ctx, o); err != nil {
+		_ = models.Close(db)
+		return nil, err
+	}
 	if err := app.wire(ctx, clock, o); err != nil {
+		app.closeTracing()
 		_ = models.Close(db)
 		return nil, err
 	}
@@ -162,7 +171,7 @@ func (a *App) wire(ctx context.Context, clock models.Clock, o BuildOptions) erro
 		return err
 	}
 	a.obs = obs
-	a.Slack = bot.NewSlackClient(bot.SlackClientOptions{Token: cfg.SlackBotToken, APIURL: cfg.SlackAPIURL, Logger: log, HTTPClient: o.SlackHTTPClient, Observer: obs})
+	a.Slack = bot.NewSlackClient(bot.SlackClientOptions{Token: cfg.SlackBotToken, APIURL: cfg.SlackAPIURL, Logger: log, HTTPClient: a.slackHTTPClient(o.SlackHTTPClient), Observer: obs})
 	botUserID := a.botUserID(ctx)
 
 	a.Registries = bot.NewRegistries()
@@ -203,7 +212,7 @@ func (a *App) wire(ctx context.Context, clock models.Clock, o BuildOptions) erro
 	}
 	gate := newSchemaGate(sqlDB, migrations.Dialect(a.db.Dialector.Name()), clock)
 	a.Engine = notifications.NewEngine(a.Store, vendors, roles,
-		handlers.PagingAlerts{Queue: a.Store, Log: log}, clock, log, notifications.EngineOptions{Owner: owner, DefaultModes: engineModes(cfg.DefaultModes), RateLimits: rateLimits, Throttle: engineThrottle(cfg.Throttle), Metrics: obs, Gate: gate})
+		handlers.PagingAlerts{Queue: a.Store, Log: log}, clock, log, notifications.EngineOptions{Owner: owner, DefaultModes: engineModes(cfg.DefaultModes), RateLimits: rateLimits, Throttle: engineThrottle(cfg.Throttle), Metrics: obs, Gate: gate, Tracer: a.tracing.provider})
 	if err := a.wireObservability(promReg, clock, owner); err != nil {
 		return err
 	}
@@ -220,7 +229,7 @@ func (a *App) wire(ctx context.Context, clock models.Clock, o BuildOptions) erro
 	}
 	deps := handlers.Deps{
 		Store: a.Store, Slack: a.Slack, Clock: clock, Log: log, Pager: a.Engine, Intake: a.Store, Directory: a.Store, PlanOwners: a.Store, Keywords: keywords,
-		OnCall: a.Store, OnCallCache: onCallCache,
+		OnCall: a.Store, OnCallCache: onCallCache, LoginLinks: a.loginLinks(),
 		Settings: handlers.Settings{
 			BaseURL: cfg.BaseURL, IncidentChannelName: cfg.IncidentChannelName, IncidentChannelID: cfg.IncidentChannelID,
 			ReportsChannelName: cfg.ReportsChannelName, BotName: cfg.IncidentBotName, BotUserID: botUserID,
@@ -237,7 +246,7 @@ func (a *App) wire(ctx context.Context, clock models.Clock, o BuildOptions) erro
 	intake := handlers.NewIntake(deps)
 	intake.DeferLowUrgency, intake.Zones = true, a.Store
 	a.creations = models.NewIncidentBatcher(a.Store, log, 128, 2)
-	intake.Creator = a.creations
+	intake.Creator = traceCreations(a.creations, a.tracing.provider)
 	noise := a.wireNoise(deps, intake, owner)
 	if err := a.wireOncallAnnouncer(owner); err != nil {
 		return err
@@ -253,7 +262,7 @@ func (a *App) wire(ctx context.Context, clock models.Clock, o BuildOptions) erro
 	a.Echo = web.New(web.Options{
 		Verifier: bot.NewVerifier(cfg.SlackSigningSecret, clock), Dispatcher: a.Dispatcher,
 		Ready: readiness{db: a.db}, Gatherer: promReg, Metrics: metrics, Log: log, Clock: clock,
-		Admin: adminAPI{store: a.Store, engine: a.Engine, forget: forget}, AdminAPIKey: cfg.AdminAPIKey, Incidents: a.Store,
+		Admin: adminAPI{store: a.Store, engine: a.Engine, forget: forget}, AdminAPIKey: cfg.AdminAPIKey,
 		Maintenance: noise.Maintenance, Heartbeats: noise.Heartbeats,
 		Claims: a.claimPages(a.claimLinks, deps), Twilio: a.twilioWeb(deps),
 		Iris:   &web.IrisOptions{Store: a.Store, Intake: intake, Pager: a.Engine},
@@ -261,8 +270,9 @@ func (a *App) wire(ctx context.Context, clock models.Clock, o BuildOptions) erro
 		Webhooks: &web.WebhookOptions{Auth: keys, Groups: handlers.NewAlertGroups(intake, a.Store)},
 		DeadMan:  a.deadman,
 		OnCall:   notifications.OnCallViews{Store: a.Store},
+		Tracer:   a.tracing.provider,
 	})
-	webUI, err := a.webUI(webUIDeps{app: a, clock: clock})
+	webUI, err := a.webUI(webUIDeps{app: a, clock: clock, Forget: forget, OnCallCache: onCallCache, Handlers: deps})
 	if err != nil {
 		return err
 	}
@@ -316,7 +326,8 @@ func (a *App) vendors(log *slog.Logger) (*notifications.Vendors, error) {
 	for i, m := range a.cfg.Webhook.Modes {
 		modes[i] = notifications.Mode(m)
 	}
-	wh, err := notifications.NewWebhook(notifications.WebhookConfig{Name: "webhook", URL: a.cfg.Webhook.URL, Secret: a.cfg.Webhook.Secret, Modes: modes, Log: log})
+	wh, err := notifications.NewWebhook(notifications.WebhookConfig{Name: "webhook", URL: a.cfg.Webhook.URL, Secret: a.cfg.Webhook.Secret,
+		StatusURL: a.cfg.Webhook.StatusURL, Modes: modes, Log: log, HTTP: a.vendorHTTP()})
 	if err != nil {
 		return nil, fmt.Errorf("HERALD_WEBHOOK_URL: %w", err)
 	}
@@ -336,8 +347,8 @@ func (a *App) botUserID(ctx context.Context) string {
 	return resp.UserID
 }
 
-// Close releases the database.
-func (a *App) Close() error { return models.Close(a.db) }
+// Close flushes the traces Serve did not and releases the database.
+func (a *App) Close() error { a.closeTracing(); return models.Close(a.db) }
 
 type readiness struct{ db *gorm.DB }
 
@@ -439,6 +450,7 @@ func (a *App) Serve(ctx context.Context) error {
 	case <-shutdownCtx.Done():
 		a.log.Warn("work still in flight at HERALD_SHUTDOWN_TIMEOUT; its leases will run out and another replica (or this one after a restart) will take it over")
 	}
+	a.flushTraces(shutdownCtx)
 	if errors.Is(serveErr, http.ErrServerClosed) {
 		return nil
 	}

@@ -22,7 +22,10 @@ func applyCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	prune := fs.Bool("prune", false, "remove the "+catalogSections+" the file does not declare (maintenance windows made over the API stay)")
 	dryRun := fs.Bool("dry-run", false, "report what would change, write nothing")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: herald apply -f FILE [--prune] [--dry-run]\n\nMakes the paging configuration match FILE, in one transaction. See examples/demo.yaml.")
+		fmt.Fprintln(stderr, "usage: herald apply -f FILE [--prune] [--dry-run]\n\nMakes the paging configuration match FILE, in one transaction. See examples/demo.yaml.\n"+
+			"A person entry without a contacts (priorities) key keeps the contact methods\n(priority preferences) the database has, such as a phone added on the web UI;\n"+
+			"with the key, even empty (contacts: [], priorities: {}), the file's are all of them.\n"+
+			"--prune deletes what the file does not declare, services and integrations\ncreated on the web UI included.\n\nFlags:")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {

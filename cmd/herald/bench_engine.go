@@ -82,6 +82,7 @@ type benchConfig struct {
 	keep         bool
 	inserters    int
 	replicaGrace time.Duration
+	statusLookup bool
 	profileDir   string
 	roles        string
 }
@@ -137,6 +138,7 @@ func benchEngine(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	fs.IntVar(&c.inserters, "inserters", 16, "goroutines inserting the burst")
 	fs.DurationVar(&c.replicaGrace, "replicas-timeout", 3*time.Minute, "replicas: how long to wait for every page after the kill")
 	fs.BoolVar(&c.keep, "keep", false, "keep the benchmark databases")
+	fs.BoolVar(&c.statusLookup, "status-lookup", true, "workers ask the sink's webhook status lookup before re-sending a taken-over page (false: re-sent unasked)")
 	fs.StringVar(&c.pgStop, "pg-stop", pgClusterCmd("stop"), "pgrestart: the shell command that stops PostgreSQL")
 	fs.StringVar(&c.pgStart, "pg-start", pgClusterCmd("start"), "pgrestart: the shell command that starts it again")
 	fs.DurationVar(&c.pgDown, "pg-down", 10*time.Second, "pgrestart: how long PostgreSQL stays down")
@@ -163,7 +165,7 @@ func benchEngine(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	rep := BenchReport{Started: time.Now().UTC(), Command: strings.Join(append([]string{"herald", "bench", "engine"}, args...), " "),
 		Machine: machineInfo(ctx, c.adminURL),
 		Settings: map[string]any{"n": c.n, "delay": c.delay.String(), "rate_per_min": c.rate, "duration": c.duration.String(),
-			"claims": c.claims, "replicas": c.replicas, "kills": c.kills, "send_concurrency": c.sendConc, "check_concurrency": c.checkConc, "roles": c.roles}}
+			"claims": c.claims, "replicas": c.replicas, "kills": c.kills, "status_lookup": c.statusLookup, "send_concurrency": c.sendConc, "check_concurrency": c.checkConc, "roles": c.roles}}
 	for _, s := range scenarios {
 		fmt.Fprintf(stderr, "== %s\n", s)
 		r := runScenario(ctx, c, s, stderr)

@@ -228,6 +228,9 @@ func (e *benchEnv) startWorkers(ctx context.Context, k int) error {
 		name := fmt.Sprintf("worker-%d", i+1)
 		args := []string{"bench", "engine-worker", "--database-url", e.dbURL, "--sink", e.sink.url, "--owner", name,
 			"--send-concurrency", strconv.Itoa(e.c.sendConc), "--check-concurrency", strconv.Itoa(e.c.checkConc), "--max-conns", strconv.Itoa(e.c.workerConns), "--roles", cmp.Or(e.c.roles, benchRolesUser)}
+		if e.c.statusLookup {
+			args = append(args, "--sink-status", e.sink.statusURL)
+		}
 		if e.c.profileDir != "" {
 			args = append(args, "--cpuprofile", filepath.Join(e.c.profileDir, name+".pprof"))
 		}

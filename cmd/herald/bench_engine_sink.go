@@ -18,17 +18,22 @@ import (
 
 // benchSink is the benchmark's "vendor": a local HTTP server that takes
 // the webhook vendor's POSTs and answers like Twilio's Messages API (201
-// with a message resource) after a fixed delay. It notes every request,
-// so lost and duplicated pages can be counted.
+// with a message resource) after a fixed delay. It notes every request
+// as it arrives (a receiver that has the page delivers it even if the
+// caller dies before the answer), so lost and duplicated pages can be
+// counted. It also serves the webhook status lookup (statusPath).
 type benchSink struct {
-	delay time.Duration
-	srv   *http.Server
-	url   string
+	delay     time.Duration
+	srv       *http.Server
+	url       string
+	statusURL string
 
-	mu    sync.Mutex
-	hits  []sinkHit
-	first map[int64]int // incident → index of its first page in hits
-	keys  map[string]int
+	mu     sync.Mutex
+	hits   []sinkHit
+	first  map[int64]int // incident → index of its first page in hits
+	keys   map[string]int
+	ids    map[string]int // payload id → POSTs received
+	lookup sinkLookups
 }
 
 // sinkHit is one request the sink answered.
@@ -48,8 +53,9 @@ func startBenchSink(delay time.Duration) (*benchSink, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &benchSink{delay: delay, first: map[int64]int{}, keys: map[string]int{}}
+	s := &benchSink{delay: delay, first: map[int64]int{}, keys: map[string]int{}, ids: map[string]int{}}
 	s.url = "http://" + ln.Addr().String() + "/2010-04-01/Accounts/ACbench/Messages.json"
+	s.statusURL = "http://" + ln.Addr().String() + statusPath
 	s.srv = &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = s.srv.Serve(ln) }()
 	return s, nil
@@ -62,6 +68,10 @@ func (s *benchSink) close() {
 }
 
 func (s *benchSink) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method == http.MethodGet {
+		s.serveStatus(w, r)
+		return
+	}
 	arrived := time.Now()
 	body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
 	var p notifications.WebhookPayload
@@ -72,28 +82,34 @@ func (s *benchSink) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, `{"code":21602,"message":"bad request"}`, http.StatusBadRequest)
 		return
 	}
-	if s.delay > 0 {
-		t := time.NewTimer(s.delay)
-		select {
-		case <-t.C:
-		case <-r.Context().Done():
-			t.Stop()
-			return // the caller gave up: not accepted
-		}
-	}
-	answered := time.Now()
-	h := sinkHit{Incident: p.IncidentID, Arrived: arrived, Answered: answered, Note: p.ClaimCode == ""}
+	h := sinkHit{Incident: p.IncidentID, Arrived: arrived, Note: p.ClaimCode == ""}
 	if h.Note {
 		h.Key = fmt.Sprintf("%d/note/%s/%s", p.IncidentID, p.Destination, p.Subject)
 	} else {
 		h.Key = fmt.Sprintf("%d/%s", p.IncidentID, p.ClaimCode)
 	}
+	// Recorded on receipt, before the slow part, as the status lookup's
+	// contract asks: a lookup must never miss a page already in hand.
 	s.mu.Lock()
 	s.hits = append(s.hits, h)
+	at := len(s.hits) - 1
 	if _, ok := s.first[h.Incident]; !ok && !h.Note {
-		s.first[h.Incident] = len(s.hits) - 1
+		s.first[h.Incident] = at
 	}
 	s.keys[h.Key]++
+	s.ids[p.ID]++
+	s.mu.Unlock()
+	if s.delay > 0 {
+		t := time.NewTimer(s.delay)
+		select {
+		case <-t.C:
+		case <-r.Context().Done():
+			t.Stop() // the caller died: the page was received all the same
+		}
+	}
+	answered := time.Now()
+	s.mu.Lock()
+	s.hits[at].Answered = answered
 	s.mu.Unlock()
 	sid := make([]byte, 16)
 	_, _ = rand.Read(sid)

@@ -27,6 +27,7 @@ func benchEngineWorker(ctx context.Context, args []string, stderr io.Writer) err
 	fs.SetOutput(stderr)
 	dbURL := fs.String("database-url", "", "the benchmark database")
 	sinkURL := fs.String("sink", "", "the sink's URL")
+	statusURL := fs.String("sink-status", "", "the sink's webhook status lookup URL (empty: taken-over pages are re-sent unasked)")
 	owner := fs.String("owner", "", "lease owner name")
 	sendConc := fs.Int("send-concurrency", 0, "EngineOptions.SendConcurrency (0: the engine's default)")
 	checkConc := fs.Int("check-concurrency", 0, "EngineOptions.CheckConcurrency (0: the engine's default)")
@@ -64,7 +65,7 @@ func benchEngineWorker(ctx context.Context, args []string, stderr io.Writer) err
 	defer models.Close(db)
 	store := models.NewStore(db, models.SystemClock{})
 	wh, err := notifications.NewWebhook(notifications.WebhookConfig{
-		Name: "sink", URL: *sinkURL, Secret: "bench", Log: log,
+		Name: "sink", URL: *sinkURL, StatusURL: *statusURL, Secret: benchWebhookSecret, Log: log,
 		HTTPClient: &http.Client{
 			Timeout:   30 * time.Second,
 			Transport: &http.Transport{MaxIdleConns: 1024, MaxIdleConnsPerHost: 1024, IdleConnTimeout: time.Minute},

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,6 +13,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/heraldhq/herald/models"
+	"github.com/heraldhq/herald/notifications"
 )
 
 // The browser tests drive the web UI in Debian's headless Chromium (never
@@ -122,6 +124,24 @@ func get[T any](b *browser, step string, a chromedp.Action[T]) T {
 	return v
 }
 
+// dropFlash removes the page's flash message, so waiting for p.flash
+// waits for the next page's.
+func dropFlash() chromedp.Action[chromedp.Void] {
+	return func(ctx context.Context, t *chromedp.Target) (chromedp.Void, error) {
+		_, err := chromedp.Evaluate[bool](`document.querySelectorAll('p.flash').forEach(e => e.remove()); true`)(ctx, t)
+		return chromedp.Void{}, err
+	}
+}
+
+// chooseOption selects the option of a <select> whose text contains label.
+func chooseOption(sel, label string) chromedp.Action[chromedp.Void] {
+	return func(ctx context.Context, t *chromedp.Target) (chromedp.Void, error) {
+		js := fmt.Sprintf(`(() => { const s = document.querySelector(%q); const o = [...s.options].find(o => o.textContent.includes(%q)); s.value = o.value; return true })()`, sel, label)
+		_, err := chromedp.Evaluate[bool](js)(ctx, t)
+		return chromedp.Void{}, err
+	}
+}
+
 // signIn follows a one-time link as a person would: open it, press the
 // button.
 func (b *browser) signIn(link string) {
@@ -135,10 +155,41 @@ func (b *browser) signIn(link string) {
 	)
 }
 
+// walkthroughCatalog is the team, people, plan and schedule the walkthrough
+// works on.
+const walkthroughCatalog = `
+people:
+  - {name: alice, slack_id: U0ALICE}
+  - {name: bob, slack_id: U0BOB}
+teams:
+  - {name: payments, slack_channel: C0PAYMENTS, members: [alice, bob]}
+plans:
+  - name: payments
+    team: payments
+    steps:
+      - notifications:
+          - {role: oncall-primary, target: payments, priority: high, wait: 5, repeat: 1}
+schedules:
+  - team: payments
+    name: Payments weekly
+    time_zone: UTC
+    rotations:
+      - {name: weekly, role: primary, members: [alice, bob], shift: weekly, every: 1, handoff: "09:00", handoff_day: monday, start: 2025-01-06}
+`
+
 // TestBrowserWalkthrough signs in with a one-time link and walks through
-// the UI as an on-call admin would, in a real browser.
+// the UI as an on-call admin would, in a real browser: declare an
+// incident, edit its summary, acknowledge it, save a plan version, add an
+// override, see the analytics charts.
 func TestBrowserWalkthrough(t *testing.T) {
 	h := newHarness(t, models.DialectPostgres)
+	c, err := notifications.ParseCatalog([]byte(walkthroughCatalog))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := notifications.Apply(h.ctx, h.app.Store, c, notifications.ApplyOptions{}); err != nil {
+		t.Fatal(err)
+	}
 	b := newBrowser(t, h)
 	link, err := h.node.app.loginLinks().ForName(h.ctx, "ann", models.WebRoleAdmin)
 	if err != nil {
@@ -150,6 +201,75 @@ func TestBrowserWalkthrough(t *testing.T) {
 		t.Fatalf("signed in as %q", who)
 	}
 
+	// Declare an incident from the web.
+	b.run("declare",
+		chromedp.Navigate(b.base+"/incidents/new"),
+		chromedp.WaitVisible(chromedp.CSS(`#new-title`)),
+		chromedp.SendKeys(chromedp.CSS(`#new-title`), "Checkout is failing"),
+		chromedp.SetValue(chromedp.CSS(`#new-severity`), "2"),
+		chromedp.Click(chromedp.CSS(`form[action="/incidents/new"] button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.CSS(`form[action$="/summary"]`)),
+	)
+	b.screenshot("02-declared")
+	inc, err := h.app.Store.IncidentByNumber(h.ctx, 1)
+	if err != nil || inc.Title != "Checkout is failing" || inc.Severity != models.SEV2 {
+		t.Fatalf("declared: %+v %v", inc, err)
+	}
+
+	// Edit its summary.
+	b.run("edit summary",
+		dropFlash(),
+		chromedp.Click(chromedp.CSS(`details summary`)), // "Edit the summary"
+		chromedp.SetValue(chromedp.CSS(`#inc-summary`), "Card payments time out at the gateway."),
+		chromedp.Click(chromedp.CSS(`form[action$="/summary"] button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.CSS(`p.flash`)),
+	)
+	if inc, _ = h.app.Store.IncidentByNumber(h.ctx, 1); inc.Summary != "Card payments time out at the gateway." {
+		t.Fatalf("summary %q", inc.Summary)
+	}
+	b.screenshot("03-summary")
+
+	// Acknowledge it.
+	b.run("acknowledge",
+		chromedp.Click(chromedp.CSS(`form[action$="/ack"] button`)),
+		chromedp.WaitNotPresent(chromedp.CSS(`form[action$="/ack"]`)),
+	)
+	if inc, _ = h.app.Store.IncidentByNumber(h.ctx, 1); inc.AcknowledgedAt == nil {
+		t.Fatal("not acknowledged")
+	}
+	b.screenshot("04-acknowledged")
+
+	// Save a new version of the plan (a draft), then publish it.
+	b.run("plan version",
+		chromedp.Navigate(b.base+"/plans/payments/edit"),
+		chromedp.WaitVisible(chromedp.CSS(`form.plan-editor`)),
+		chromedp.SetValue(chromedp.CSS(`input[name$="wait"]`), "3"),
+		chromedp.Click(chromedp.CSS(`form.plan-editor .actions button.primary[value=save]`)),
+		chromedp.WaitVisible(chromedp.CSS(`form[action="/plans/payments/publish"]`)),
+	)
+	b.screenshot("05-plan-draft")
+	var versions int64
+	if err := h.db.Gorm.Raw("SELECT COUNT(*) FROM plan_versions v JOIN plans p ON p.id = v.plan_id WHERE p.name = 'payments'").Row().Scan(&versions); err != nil || versions != 2 {
+		t.Fatalf("plan versions %d, %v; want 2", versions, err)
+	}
+
+	// Add an override: bob on call tomorrow.
+	tomorrow := h.now().AddDate(0, 0, 1).Format("2006-01-02")
+	b.run("override",
+		chromedp.Navigate(b.base+"/schedules/payments/overrides/new?date="+tomorrow),
+		chromedp.WaitVisible(chromedp.CSS(`select#person`)),
+		chooseOption(`select#person`, "bob"),
+		chromedp.SetValue(chromedp.CSS(`#reason`), "covering for alice"),
+		dropFlash(),
+		chromedp.Click(chromedp.CSS(`form[action="/schedules/payments/overrides"] button.primary`)),
+		chromedp.WaitVisible(chromedp.CSS(`p.flash`)),
+	)
+	b.screenshot("06-override")
+	var overrides int64
+	if err := h.db.Gorm.Raw("SELECT COUNT(*) FROM schedule_overrides").Row().Scan(&overrides); err != nil || overrides != 1 {
+		t.Fatalf("overrides %d, %v; want 1", overrides, err)
+	}
+
 	// Analytics renders its charts (server-side SVG).
 	b.run("analytics",
 		chromedp.Navigate(b.base+"/analytics"),
@@ -159,7 +279,15 @@ func TestBrowserWalkthrough(t *testing.T) {
 	if charts < 4 {
 		t.Fatalf("%d charts on /analytics, want 4", charts)
 	}
-	b.screenshot("09-analytics")
+	b.screenshot("07-analytics")
+
+	// A phone-sized screen: the incident doc still has its buttons.
+	b.run("phone",
+		chromedp.EmulateViewport(390, 844),
+		chromedp.Navigate(b.base+"/incidents/1"),
+		chromedp.WaitVisible(chromedp.CSS(`form[action$="/resolve"] button`)),
+	)
+	b.screenshot("08-phone-incident")
 
 	// The one-time link does not work twice.
 	b.run("reuse link",

@@ -20,6 +20,8 @@ import (
 	"testing"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/heraldhq/herald/bot"
 	"github.com/heraldhq/herald/config"
 	"github.com/heraldhq/herald/internal/fakeclock"
@@ -57,6 +59,7 @@ type harness struct {
 	log     *slog.Logger
 	logs    *syncBuffer
 	env     map[string]string // configuration besides the harness's own
+	tracer  trace.TracerProvider
 
 	*node // the first replica
 	seq   atomic.Int64
@@ -125,6 +128,7 @@ func newHarness(t testing.TB, dialect string, opts ...harnessOption) *harness {
 		"SLACK_BOT_TOKEN": "xoxb-test", "SLACK_SIGNING_SECRET": h.secret, "SLACK_API_URL": h.fake.APIURL(),
 		"INCIDENT_CHANNEL_NAME": "incidents", "INCIDENT_BOT_NAME": "incident",
 		"HERALD_WORKERS": "4", "HERALD_JOB_LEASE": "30s", "HERALD_SHUTDOWN_TIMEOUT": "5s",
+		"HERALD_WEB_LOGIN_LINK": "false", // tests make their own links
 	}
 	switch dialect {
 	case models.DialectPostgres:
@@ -162,7 +166,7 @@ func (h *harness) now() time.Time { return h.clockOrSystem().Now() }
 // replica, or the process that comes back after a crash.
 func (h *harness) startNode() *node {
 	h.t.Helper()
-	app, err := Build(h.ctx, h.cfg, h.log, BuildOptions{Clock: h.clockOrSystem()})
+	app, err := Build(h.ctx, h.cfg, h.log, BuildOptions{Clock: h.clockOrSystem(), Tracer: h.tracer})
 	if err != nil {
 		h.t.Fatalf("Build: %v", err)
 	}

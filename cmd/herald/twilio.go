@@ -15,7 +15,7 @@ func (a *App) registerTwilio(v *notifications.Vendors, log *slog.Logger) error {
 	tc := notifications.TwilioConfig{AccountSID: a.cfg.TwilioAccountSID, AuthToken: a.cfg.TwilioAuthToken, From: a.cfg.TwilioFromNumber,
 		APIURL: a.cfg.TwilioAPIURL, BaseURL: a.cfg.BaseURL, Log: log, Now: a.Store.Clock().Now,
 		// The default transport, timed per call (herald_api_request_seconds).
-		Transport: apimetrics.Transport(notifications.HTTPOptions{}.NewTransport(), a.obs, "twilio", notifications.TwilioAPIMethod, nil)}
+		Transport: apimetrics.Transport(a.vendorHTTP().RoundTripper(), a.obs, "twilio", notifications.TwilioAPIMethod, nil)}
 	sms, err := notifications.NewTwilioSMS(tc)
 	if err != nil {
 		return err

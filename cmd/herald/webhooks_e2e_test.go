@@ -237,7 +237,7 @@ func TestAlertmanagerWebhookEndToEnd(t *testing.T) {
 		}
 
 		// The incident page shows the alerts and the runbook.
-		page := h.get("/incidents/" + strconv.FormatInt(inc.Number, 10))
+		page := h.getSignedIn("/incidents/" + strconv.FormatInt(inc.Number, 10))
 		if page.Status != http.StatusOK || !bytes.Contains(page.Body, []byte("Runbook: https://runbooks.example.com/HighErrorRate")) ||
 			!bytes.Contains(page.Body, []byte("Alert firing: HighErrorRate (instance=web-2)")) {
 			t.Errorf("incident page %d lacks the runbook or the alerts", page.Status)

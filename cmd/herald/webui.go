@@ -9,7 +9,9 @@ import (
 	"os"
 
 	"github.com/heraldhq/herald/config"
+	"github.com/heraldhq/herald/handlers"
 	"github.com/heraldhq/herald/models"
+	"github.com/heraldhq/herald/notifications"
 	"github.com/heraldhq/herald/web/ui"
 )
 
@@ -17,6 +19,15 @@ import (
 type webUIDeps struct {
 	app   *App
 	clock models.Clock
+	// Forget drops the 1-second caches (integration keys, intake services,
+	// maintenance windows) after a web page changed them.
+	Forget func()
+	// OnCallCache is the engine's on-call cache, dropped after a schedule
+	// page adds or deletes an override.
+	OnCallCache ui.OnCallCache
+	// Handlers are the Slack handlers' dependencies: the incident pages
+	// act through the same operations (handlers.WebIncidents).
+	Handlers handlers.Deps
 }
 
 // webUI builds the signed-in web UI. This is the one list of its pages.
@@ -25,6 +36,11 @@ func (a *App) webUI(d webUIDeps) (*ui.Server, error) {
 	pages := []ui.Page{
 		ui.AuditPages{Audit: a.Store},
 		ui.AnalyticsPages{Store: a.Store},
+		ui.ServicePages{Store: a.Store, Forget: d.Forget},
+		ui.NewPeoplePages(a.Store, a.Engine, notifications.OnCallViews{Store: a.Store}), ui.NewUsersPage(a.Store),
+		ui.NewSchedulePages(a.Store, d.OnCallCache, d.clock),
+		ui.NewPlanPages(a.Store, a.Engine),
+		ui.NewIncidentPages(a.Store, handlers.NewWebIncidents(d.Handlers), d.clock),
 	}
 	return ui.New(ui.Options{
 		Auth: a.Store, Clock: d.clock, Log: a.log, BaseURL: cfg.BaseURL, SessionTTL: cfg.Web.SessionTTL,

@@ -237,20 +237,15 @@ func (c *Ctx) Failed(what string, err error) error {
 
 // Audit records a change made by the viewer.
 func (c *Ctx) Audit(action, subject, before, after string) error {
+	// Actor names the web user; ActorID (an external_users row) stays
+	// empty: a web user need not have one.
 	e := models.AuditEntry{Action: action, Subject: subject, Before: before, After: after, Actor: c.Viewer.ActorName()}
-	if id := c.Viewer.SlackUserID(); id != "" {
-		e.ActorID = &id
-	}
 	return c.s.o.Auth.AddAudit(c.Request().Context(), e)
 }
 
 // Actor names the viewer for stores whose writes take a models.Actor.
 func (c *Ctx) Actor() models.Actor {
-	a := models.Actor{Name: c.Viewer.ActorName()}
-	if id := c.Viewer.SlackUserID(); id != "" {
-		a.UserID = &id
-	}
-	return a
+	return models.Actor{Name: c.Viewer.ActorName()}
 }
 
 // Flash sets a one-line message shown on the next page (after a redirect).

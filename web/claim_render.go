@@ -1,0 +1,130 @@
+package web
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"embed"
+	"encoding/hex"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/heraldhq/herald/models"
+)
+
+// The claim pages' rendering: their templates and stylesheet. (The
+// incident pages moved to the signed-in UI, web/ui.)
+
+var (
+	//go:embed templates/*.html
+	templateFS embed.FS
+	//go:embed static
+	staticFS embed.FS
+
+	pageTemplates = map[string]*template.Template{
+		"error":   mustParsePage("error.html"),
+		"claim":   mustParsePage("claim.html"),
+		"claimed": mustParsePage("claimed.html"),
+	}
+	staticFiles = mustLoadStatic()
+)
+
+func mustParsePage(name string) *template.Template {
+	return template.Must(template.New("layout.html").ParseFS(templateFS, "templates/layout.html", "templates/"+name))
+}
+
+type staticFile struct {
+	body []byte
+	etag string
+}
+
+// mustLoadStatic reads the embedded static files once, with an ETag each
+// so browsers revalidate cheaply instead of caching stale CSS.
+func mustLoadStatic() map[string]staticFile {
+	out := map[string]staticFile{}
+	err := fs.WalkDir(staticFS, "static", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := staticFS.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		sum := sha256.Sum256(b)
+		out[strings.TrimPrefix(p, "static/")] = staticFile{body: b, etag: `"` + hex.EncodeToString(sum[:8]) + `"`}
+		return nil
+	})
+	if err != nil {
+		panic(err)
+	}
+	return out
+}
+
+func serveStatic(c echo.Context) error {
+	f, ok := staticFiles[c.Param("*")]
+	if !ok {
+		return echo.NewHTTPError(http.StatusNotFound, "no such file")
+	}
+	h := c.Response().Header()
+	h.Set("ETag", f.etag)
+	h.Set("Cache-Control", "no-cache")
+	// ServeContent sets the type from the name and answers If-None-Match.
+	http.ServeContent(c.Response(), c.Request(), c.Param("*"), time.Time{}, bytes.NewReader(f.body))
+	return nil
+}
+
+// htmlPages renders the claim pages.
+type htmlPages struct {
+	clock models.Clock
+	log   *slog.Logger
+}
+
+// render executes a page into a buffer first, so a template failure is a
+// clean 500 rather than half a page.
+func (p *htmlPages) render(c echo.Context, code int, page string, data any) error {
+	var buf bytes.Buffer
+	if err := pageTemplates[page].Execute(&buf, data); err != nil {
+		return fmt.Errorf("rendering %s page: %w", page, err)
+	}
+	c.Response().Header().Set("Cache-Control", "no-store")
+	return c.HTMLBlob(code, buf.Bytes())
+}
+
+type errorPage struct {
+	Title   string
+	Message string
+	Status  int
+}
+
+func (p *htmlPages) renderError(c echo.Context, code int, title, msg string) error {
+	return p.render(c, code, "error", errorPage{Title: title, Message: msg, Status: code})
+}
+
+// failed logs an unexpected error and shows an HTML error page.
+func (p *htmlPages) failed(c echo.Context, what string, err error) error {
+	reqID := c.Response().Header().Get(echo.HeaderXRequestID)
+	p.log.ErrorContext(c.Request().Context(), what, "path", c.Path(), "err", err, "request_id", reqID)
+	msg := "Herald could not load this page; see the server log."
+	if reqID != "" {
+		msg = "Herald could not load this page; see the server log (request " + reqID + ")."
+	}
+	return p.renderError(c, http.StatusInternalServerError, "Something went wrong", msg)
+}
+
+// stamp is a time as the pages show it: always with the date, the year
+// and the zone, plus the machine-readable form for <time datetime>.
+type stamp struct {
+	ISO   string
+	Human string
+}
+
+func newStamp(t time.Time) stamp {
+	t = t.UTC()
+	return stamp{ISO: t.Format(time.RFC3339), Human: t.Format("2 Jan 2006 15:04") + " UTC"}
+}
