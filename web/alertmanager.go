@@ -110,10 +110,15 @@ func nameMapKey(err error, raw []byte, prefix string) error {
 		return err
 	}
 	field := fe.Field
+	// Go 1.26's decoder names the map ("commonAnnotations"); Go 1.27's
+	// adds the key unescaped ("commonAnnotations.a.b"): either way, name
+	// the key from the body, escaped.
+	top, _, _ := strings.Cut(field, ".")
 	var obj map[string]json.RawMessage
-	if field != "" && !strings.Contains(field, ".") && json.Unmarshal(raw, &obj) == nil {
+	if top != "" && json.Unmarshal(raw, &obj) == nil {
 		var m map[string]any
-		if json.Unmarshal(obj[field], &m) == nil {
+		if json.Unmarshal(obj[top], &m) == nil {
+			field = top
 			keys := make([]string, 0, len(m))
 			for k := range m {
 				keys = append(keys, k)

@@ -13,13 +13,14 @@ import (
 
 // The on-call schedule pages: who is on call now (/schedules), a team's
 // calendar, rotations and overrides (/schedules/:team), and the forms that
-// add overrides and swaps. Schedules themselves and rotations are edited
-// with `herald apply` or the admin API; here they are read.
+// add overrides and swaps; team editors also change schedules, rotations
+// and time off here (schedules_rotations.go, schedules_timeoff.go).
 
 // ScheduleStore is what the schedule pages read and write; *models.Store
 // implements it. Every write takes the viewer as models.Actor and audits.
 type ScheduleStore interface {
 	notifications.OnCallStore
+	ScheduleEditStore
 	ListTeams(ctx context.Context) ([]models.Team, error)
 	Schedules(ctx context.Context, teamID string) ([]models.Schedule, error)
 	Overrides(ctx context.Context, from, to time.Time, scheduleIDs ...string) ([]models.ScheduleOverride, error)
@@ -61,6 +62,7 @@ func (p *SchedulePages) Mount(r *Router) {
 	r.POST("/schedules/:team/overrides/:id/delete", p.deleteOverride, NeedMember)
 	r.GET("/schedules/:team/swaps/new", p.newSwap, NeedMember)
 	r.POST("/schedules/:team/swaps", p.addSwap, NeedMember)
+	p.mountEditing(r)
 }
 
 // roleNow is who is on call for a role, as the pages show it.

@@ -38,13 +38,13 @@ type calDay struct {
 }
 
 type rotationRow struct {
-	Name, Role, Shift, Handoff, Zone, StartDate, Windows string
-	Members                                              []string
+	ID, Name, Role, Shift, Handoff, Zone, StartDate, Windows string
+	Members                                                  []string
 }
 
 type scheduleRows struct {
-	Name, Zone string
-	Rotations  []rotationRow
+	ID, Name, Zone string
+	Rotations      []rotationRow
 }
 
 type overrideRow struct {
@@ -266,9 +266,9 @@ func clipTimes(start, end, day, dayEnd time.Time) string {
 func rotationRows(scheds []models.ScheduleData, names map[string]string) []scheduleRows {
 	var out []scheduleRows
 	for _, sd := range scheds {
-		sr := scheduleRows{Name: sd.Schedule.Name, Zone: sd.Schedule.TimeZone}
+		sr := scheduleRows{ID: sd.Schedule.ID, Name: sd.Schedule.Name, Zone: sd.Schedule.TimeZone}
 		for _, r := range sd.Rotations {
-			row := rotationRow{Name: r.Name, Role: r.Role, Shift: shiftLength(r), Zone: r.TimeZone, StartDate: r.StartDate, Handoff: r.HandoffTime}
+			row := rotationRow{ID: r.ID, Name: r.Name, Role: r.Role, Shift: shiftLength(r), Zone: r.TimeZone, StartDate: r.StartDate, Handoff: r.HandoffTime}
 			if row.Zone == "" {
 				row.Zone = sd.Schedule.TimeZone
 			}
