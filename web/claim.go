@@ -73,7 +73,6 @@ func registerClaimPages(e *echo.Echo, o Options) {
 	}
 	e.GET("/claim/:token", h.show)
 	e.POST("/claim/:token", h.claim)
-	e.GET("/static/*", serveStatic) // the pages' stylesheet
 }
 
 type claimHandlers struct {

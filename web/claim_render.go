@@ -2,15 +2,11 @@ package web
 
 import (
 	"bytes"
-	"crypto/sha256"
 	"embed"
-	"encoding/hex"
 	"fmt"
 	"html/template"
-	"io/fs"
 	"log/slog"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -18,65 +14,22 @@ import (
 	"github.com/heraldhq/herald/models"
 )
 
-// The claim pages' rendering: their templates and stylesheet. (The
-// incident pages moved to the signed-in UI, web/ui.)
+// The claim pages' rendering: their templates. Their stylesheet is the
+// web UI's (/assets/ui.css, web/ui), served on the same Echo app.
 
 var (
 	//go:embed templates/*.html
 	templateFS embed.FS
-	//go:embed static
-	staticFS embed.FS
 
 	pageTemplates = map[string]*template.Template{
 		"error":   mustParsePage("error.html"),
 		"claim":   mustParsePage("claim.html"),
 		"claimed": mustParsePage("claimed.html"),
 	}
-	staticFiles = mustLoadStatic()
 )
 
 func mustParsePage(name string) *template.Template {
 	return template.Must(template.New("layout.html").ParseFS(templateFS, "templates/layout.html", "templates/"+name))
-}
-
-type staticFile struct {
-	body []byte
-	etag string
-}
-
-// mustLoadStatic reads the embedded static files once, with an ETag each
-// so browsers revalidate cheaply instead of caching stale CSS.
-func mustLoadStatic() map[string]staticFile {
-	out := map[string]staticFile{}
-	err := fs.WalkDir(staticFS, "static", func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		b, err := staticFS.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		sum := sha256.Sum256(b)
-		out[strings.TrimPrefix(p, "static/")] = staticFile{body: b, etag: `"` + hex.EncodeToString(sum[:8]) + `"`}
-		return nil
-	})
-	if err != nil {
-		panic(err)
-	}
-	return out
-}
-
-func serveStatic(c echo.Context) error {
-	f, ok := staticFiles[c.Param("*")]
-	if !ok {
-		return echo.NewHTTPError(http.StatusNotFound, "no such file")
-	}
-	h := c.Response().Header()
-	h.Set("ETag", f.etag)
-	h.Set("Cache-Control", "no-cache")
-	// ServeContent sets the type from the name and answers If-None-Match.
-	http.ServeContent(c.Response(), c.Request(), c.Param("*"), time.Time{}, bytes.NewReader(f.body))
-	return nil
 }
 
 // htmlPages renders the claim pages.

@@ -6,10 +6,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/heraldhq/herald/internal/fakeclock"
-	"github.com/heraldhq/herald/internal/testdb"
-	"github.com/heraldhq/herald/models"
 )
 
 // docT0 is when the pages' fake clocks start.
@@ -56,32 +52,6 @@ func wantAbsent(t *testing.T, body string, unwanted ...string) {
 	for _, s := range unwanted {
 		if strings.Contains(body, s) {
 			t.Errorf("body contains %q, which it must not", s)
-		}
-	}
-}
-
-// TestStaticCSS: the claim pages' stylesheet, with revalidation; the
-// incident pages are the signed-in UI's now (web/ui), not served here.
-func TestStaticCSS(t *testing.T) {
-	clock := fakeclock.New(docT0)
-	a := newClaimApp(t, testdb.New(t, models.DialectSQLite, clock), clock)
-	w := get(a.h, "/static/herald.css")
-	if w.Code != http.StatusOK {
-		t.Fatalf("status = %d", w.Code)
-	}
-	if ct := w.Header().Get("Content-Type"); !strings.HasPrefix(ct, "text/css") {
-		t.Errorf("Content-Type = %q, want text/css", ct)
-	}
-	etag := w.Header().Get("ETag")
-	if etag == "" {
-		t.Fatal("no ETag")
-	}
-	if w := get(a.h, "/static/herald.css", "If-None-Match", etag); w.Code != http.StatusNotModified {
-		t.Errorf("revalidation status = %d, want 304", w.Code)
-	}
-	for _, path := range []string{"/static/nope.css", "/static/", "/static/../server.go", "/static/%2e%2e/server.go", "/incidents", "/incidents/1"} {
-		if w := get(a.h, path); w.Code != http.StatusNotFound {
-			t.Errorf("GET %s = %d, want 404", path, w.Code)
 		}
 	}
 }
