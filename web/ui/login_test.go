@@ -180,6 +180,7 @@ func TestSafeNext(t *testing.T) {
 		"https://evil.example": "/incidents",
 		"/\\evil.example":      "/incidents",
 		"/x\r\nSet-Cookie:a":   "/incidents",
+		"/%0":                  "/incidents",
 	} {
 		if got := safeNext(in); got != want {
 			t.Errorf("safeNext(%q) = %q, want %q", in, got, want)
@@ -188,7 +189,7 @@ func TestSafeNext(t *testing.T) {
 }
 
 func FuzzSafeNext(f *testing.F) {
-	for _, s := range []string{"/a", "//b", "https://c", "/\\d", ""} {
+	for _, s := range []string{"/a", "//b", "https://c", "/\\d", "", "/%0"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
