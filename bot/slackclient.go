@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"path"
+	"regexp"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -86,7 +87,7 @@ func (t *DryRunTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 		attrs := []any{"method", method}
 		for _, k := range []string{"channel", "user", "users", "text", "name", "ts", "topic", "blocks", "view"} {
 			if v, ok := params[k]; ok {
-				attrs = append(attrs, k, v)
+				attrs = append(attrs, k, redactSecrets(v))
 			}
 		}
 		t.Logger.Info("SLACK DRY RUN: would call Slack (set SLACK_BOT_TOKEN to send for real)", attrs...)
@@ -99,6 +100,15 @@ func (t *DryRunTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 		Body:       io.NopCloser(bytes.NewReader(b)),
 		Request:    r,
 	}, nil
+}
+
+// secretToken matches Herald's own secrets by their prefixes (sign-in
+// links and sessions, integration keys, calendar tokens): a message that
+// carries one (the "@incident login" DM) is logged without it.
+var secretToken = regexp.MustCompile(`\b(hlog|hses|hrld|hcal)_[A-Za-z0-9_-]+`)
+
+func redactSecrets(s string) string {
+	return secretToken.ReplaceAllString(s, "${1}_[redacted in the dry-run log]")
 }
 
 func dryRunResponse(method string, p map[string]string, seq int64) map[string]any {
