@@ -3,6 +3,7 @@ package models
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -54,30 +55,44 @@ type PersonPages struct {
 
 // PagesPerPerson counts the pages sent to each person (not out-of-band
 // messages: test pages and notices are not on-call load) in each 7-day
-// week starting at from, up to to. One grouped query per week keeps the
-// SQL the same on both dialects; ranges are bounded by the caller.
+// week starting at from, up to to: one pass over the range, the week
+// bucketed by a CASE of the week boundaries (the same SQL on both
+// dialects).
 func (s *Store) PagesPerPerson(ctx context.Context, from, to time.Time) ([]PersonPages, error) {
-	var out []PersonPages
-	for week := from.UTC(); week.Before(to); week = week.AddDate(0, 0, 7) {
-		end := week.AddDate(0, 0, 7)
-		if end.After(to) {
-			end = to.UTC()
-		}
-		var rows []struct {
-			Person string
-			Pages  int64
-		}
-		err := s.db.WithContext(ctx).Table("messages AS m").
-			Select("p.name AS person, COUNT(*) AS pages").
-			Joins("JOIN people p ON p.id = m.person_id").
-			Where("m.created_at >= ? AND m.created_at < ? AND m.out_of_band = ? AND m.status IN ?", week, end, false,
-				[]string{MessageSent, MessageDelivered}).
-			Group("p.name").Order("p.name").Scan(&rows).Error
-		if err != nil {
-			return nil, fmt.Errorf("counting pages per person: %w", err)
-		}
-		for _, r := range rows {
-			out = append(out, PersonPages{Person: r.Person, Week: week, Pages: r.Pages})
+	from, to = from.UTC(), to.UTC()
+	var (
+		weeks []time.Time
+		cases strings.Builder
+		args  []any
+	)
+	cases.WriteString("CASE")
+	for w := from; w.Before(to); w = w.AddDate(0, 0, 7) {
+		fmt.Fprintf(&cases, " WHEN m.created_at < ? THEN %d", len(weeks))
+		args = append(args, w.AddDate(0, 0, 7))
+		weeks = append(weeks, w)
+	}
+	if len(weeks) == 0 {
+		return nil, nil
+	}
+	cases.WriteString(" END")
+	var rows []struct {
+		Person string
+		Week   int
+		Pages  int64
+	}
+	err := s.db.WithContext(ctx).Table("messages AS m").
+		Select("p.name AS person, "+cases.String()+" AS week, COUNT(*) AS pages", args...).
+		Joins("JOIN people p ON p.id = m.person_id").
+		Where("m.created_at >= ? AND m.created_at < ? AND m.out_of_band = ? AND m.status IN ?", from, to, false,
+			[]string{MessageSent, MessageDelivered}).
+		Group("p.name, week").Order("p.name, week").Scan(&rows).Error
+	if err != nil {
+		return nil, fmt.Errorf("counting pages per person: %w", err)
+	}
+	out := make([]PersonPages, 0, len(rows))
+	for _, r := range rows {
+		if r.Week >= 0 && r.Week < len(weeks) {
+			out = append(out, PersonPages{Person: r.Person, Week: weeks[r.Week], Pages: r.Pages})
 		}
 	}
 	return out, nil

@@ -64,9 +64,14 @@ func (p AnalyticsPages) csv(c *Ctx) error {
 		for i := range r {
 			r[i] = csvSafe(r[i])
 		}
-		_ = w.Write(r)
+		if err := w.Write(r); err != nil {
+			return c.Failed("writing the CSV", err)
+		}
 	}
 	w.Flush()
+	if err := w.Error(); err != nil {
+		return c.Failed("writing the CSV", err)
+	}
 	name := fmt.Sprintf("herald-%s-%s-%s.csv", kind, a.From.Format("20060102"), a.To.AddDate(0, 0, -1).Format("20060102"))
 	c.Response().Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
 	return c.Blob(http.StatusOK, "text/csv; charset=utf-8", buf.Bytes())

@@ -12,6 +12,9 @@ import (
 	"github.com/heraldhq/herald/models"
 )
 
+// analyticsBase is when the seeded incidents and pages start.
+var analyticsBase = harnessStart.AddDate(0, 0, -10)
+
 // seedAnalytics stores incidents of two services of two teams with known
 // response times, and pages to two people.
 func seedAnalytics(t *testing.T, h *harness) {
@@ -39,7 +42,7 @@ func seedAnalytics(t *testing.T, h *harness) {
 			t.Fatal(err)
 		}
 	}
-	base := harnessStart.AddDate(0, 0, -10) // within the default 12 weeks
+	base := analyticsBase // within the default 12 weeks
 	mk := func(n int64, svc *string, ack, res time.Duration, sev models.Severity) {
 		at := base.Add(time.Duration(n) * time.Hour)
 		inc := models.Incident{Number: n, Title: "i", Status: models.StatusResolved, Severity: sev, ServiceID: svc, ReportedAt: at, CreatedAt: at, UpdatedAt: at, Occurrences: 2}
@@ -66,6 +69,11 @@ func seedAnalytics(t *testing.T, h *harness) {
 		if err := g.WithContext(ctx).Create(&m).Error; err != nil {
 			t.Fatal(err)
 		}
+	}
+	later := "p-ada" // a week later: another week's bucket
+	at := base.AddDate(0, 0, 7)
+	if err := g.WithContext(ctx).Create(&models.Message{PersonID: &later, Mode: "sms", Priority: "high", Status: models.MessageDelivered, NotBefore: at, CreatedAt: at}).Error; err != nil {
+		t.Fatal(err)
 	}
 	oob := "p-bob" // a test page is not on-call load
 	m := models.Message{PersonID: &oob, Mode: "sms", Priority: "low", Status: models.MessageSent, OutOfBand: true, NotBefore: base, CreatedAt: base}
@@ -111,8 +119,22 @@ func TestAnalyticsPage(t *testing.T) {
 				}
 			}
 			rec = viewer.get("/analytics.csv?kind=load")
-			if got := rec.Body.String(); !strings.Contains(got, "ada,") || strings.Count(got, "\n") != 3 {
-				t.Fatalf("load csv:\n%s", got)
+			loadRows, err := csv.NewReader(rec.Body).ReadAll()
+			if err != nil {
+				t.Fatal(err)
+			}
+			// ada: 3 pages one week, 1 the next; bob: 1 (his test page is
+			// not counted).
+			week1 := analyticsBase.Format("2006-01-02")
+			var got []string
+			for _, r := range loadRows[1:] {
+				got = append(got, r[0]+":"+r[2])
+				if r[0] == "bob" && r[1] > week1 {
+					t.Errorf("bob's page in week %s, after %s", r[1], week1)
+				}
+			}
+			if strings.Join(got, " ") != "ada:3 ada:1 bob:1" {
+				t.Fatalf("load csv rows %v", loadRows)
 			}
 			// A name starting with "=" cannot run as a spreadsheet formula.
 			if got := viewer.get("/analytics.csv?kind=noise").Body.String(); !strings.Contains(got, "'=indexer,1,2") {
